@@ -1,0 +1,77 @@
+/* cgen_internal.h - shared by the C backend's files: the emitter state,
+ * the per-family emit hooks and the printing helpers.
+ *
+ * Each family file backend/cgen_<family>.c implements
+ *
+ *   int cgen_<family>(cgen *cg, ir_node *n);
+ *
+ * which prints one complete static function for node n: any private
+ * static tables first, then cg_begin_fn(cg, n), the body, and "}\n".
+ * The function's parameters are, in order, one `const T *restrict xI`
+ * for every present input I (I is the ONNX input index, omitted optional
+ * inputs have no parameter) and one `T *restrict yJ` for every present
+ * output J. All shapes are known (n->in[i]->shape, n->out[j]->shape);
+ * constant inputs also have n->in[i]->konst, so emitters may bake small
+ * constants (shapes, axes, bounds) into the code. Generated code is C99,
+ * must compile warning-free with -Wall -Wextra -Wpedantic -Werror and
+ * clang -Weverything (minus padding/declaration-after-statement noise),
+ * uses no malloc and no stdio, and orders loops for contiguous access.
+ */
+#ifndef QNNC_CGEN_INTERNAL_H
+#define QNNC_CGEN_INTERNAL_H
+
+#include <stdio.h>
+
+#include "../ir/ir.h"
+#include "cgen.h"
+
+typedef struct cgen {
+	ir_graph *g;
+	const cgen_options *o;
+	FILE *c;
+} cgen;
+
+typedef int (*cgen_fn)(cgen *cg, ir_node *n);
+
+#define CG_FAMILY(f) int cgen_##f(cgen *cg, ir_node *n);
+CG_FAMILY(elementwise)
+CG_FAMILY(unary)
+CG_FAMILY(matmul)
+CG_FAMILY(conv)
+CG_FAMILY(pool)
+CG_FAMILY(norm)
+CG_FAMILY(softmax)
+CG_FAMILY(reduce)
+CG_FAMILY(shape)
+CG_FAMILY(mpolayer)
+#undef CG_FAMILY
+
+/* Scratch memory: a family whose nodes need temporary memory while they
+ * run defines int64_t cgen_<family>_scratch(const ir_node *n) (bytes, 0
+ * for none) and is listed in cgen.c's family_scratch table. The planner
+ * reserves that much of the workspace for the node's own step (reused by
+ * other values before and after), and cg_begin_fn then adds a last
+ * parameter `void *restrict scratch` (64-byte aligned within the
+ * workspace). No heap, and reentrant with one context per thread. */
+int64_t cg_scratch_bytes(const ir_node *n);
+int64_t cgen_mpolayer_scratch(const ir_node *n);
+
+/* printf to the C file. */
+void cg_printf(cgen *cg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "static void nK(const T *restrict x0, ..., T *restrict y0)\n{\n"
+ * (plus ", void *restrict scratch" when the node has scratch). */
+void cg_begin_fn(cgen *cg, ir_node *n);
+/* The C name of node n's function ("n12"). */
+const char *cg_fn_name(const ir_node *n, char *buf, size_t len);
+/* A C literal for v in dtype t that round-trips exactly: hex floats for
+ * f32 ("0x1.8p+1f"), INFINITY / NAN for specials, integer suffixes. */
+const char *cg_literal(ir_dtype t, double v, char *buf, size_t len);
+/* Same for an element of a tensor (exact for 64-bit integers). */
+const char *cg_tensor_literal(const ir_tensor *t, int64_t i, char *buf, size_t len);
+/* Print a static const array named name with the tensor's data. */
+void cg_const_array(cgen *cg, const char *name, const ir_tensor *t);
+/* Known dims of a value (asserts they are known); returns rank. */
+int cg_dims(const ir_value *v, int64_t *dims);
+int64_t cg_numel(const ir_value *v);
+
+#endif

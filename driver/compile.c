@@ -1,0 +1,465 @@
+/* compile.c - qnnc [options] MODEL.onnx -o OUT (or --matrix W.npy -o OUT):
+ * the pass pipeline, read top to bottom, and atomic writing of the outputs
+ * (every file goes to a temporary name first; all are renamed only when
+ * all were written). */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../backend/cgen.h"
+#include "../backend/report.h"
+#include "../frontend/npy.h"
+#include "../frontend/onnx.h"
+#include "../ir/ir.h"
+#include "../passes/compress.h"
+#include "../passes/passes.h"
+#include "driver.h"
+
+enum { EMIT_C = 1, EMIT_IR = 2, EMIT_REPORT = 4 };
+
+typedef struct options {
+	const char *model, *out, *name, *dump_after;
+	unsigned emit;
+	const char *emit_arg;
+	const char *matrix;          /* --matrix W.npy instead of a model */
+	const char *layers;          /* --layers=auto|NAME,... */
+	const char *bond_arg, *cutoff_arg, *group_arg;
+	int bond, group;             /* 0: no bond limit */
+	double cutoff;
+	int verbose, quiet, use_cblas;
+	int ndims;
+	const char *dim_name[64];
+	int64_t dim_value[64];
+	int nconst;
+	const char *const_name[64], *const_file[64];
+} options;
+
+static unsigned parse_emit(const char *s)
+{
+	unsigned m = 0;
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		if (!strcmp(tok, "c"))
+			m |= EMIT_C;
+		else if (!strcmp(tok, "ir"))
+			m |= EMIT_IR;
+		else if (!strcmp(tok, "report"))
+			m |= EMIT_REPORT;
+		else
+			drv_usage_error("unknown --emit kind '%s' (known: c, ir, report)", tok);
+	}
+	return m;
+}
+
+/* An integer option value in lo..hi, else a usage error. */
+static int int_arg(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "%s expects an integer in %ld..%ld, got '%%s'", opt, lo, hi);
+		drv_usage_error(msg, s);
+	}
+	return (int)v;
+}
+
+static void parse_args(int argc, char **argv, options *o)
+{
+	enum { OPT_NAME = 256, OPT_EMIT, OPT_DUMP, OPT_HELP, OPT_VERSION, OPT_DIM, OPT_CONST, OPT_CBLAS,
+	       OPT_LAYERS, OPT_BOND, OPT_CUTOFF, OPT_GROUP, OPT_MATRIX };
+	static const struct option opts[] = {
+		{"output", required_argument, 0, 'o'},
+		{"name", required_argument, 0, OPT_NAME},
+		{"emit", required_argument, 0, OPT_EMIT},
+		{"dump-after", required_argument, 0, OPT_DUMP},
+		{"dim", required_argument, 0, OPT_DIM},
+		{"const-input", required_argument, 0, OPT_CONST},
+		{"cblas", no_argument, 0, OPT_CBLAS},
+		{"layers", required_argument, 0, OPT_LAYERS},
+		{"bond", required_argument, 0, OPT_BOND},
+		{"cutoff", required_argument, 0, OPT_CUTOFF},
+		{"group", required_argument, 0, OPT_GROUP},
+		{"matrix", required_argument, 0, OPT_MATRIX},
+		{"verbose", no_argument, 0, 'v'},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, OPT_HELP},
+		{"version", no_argument, 0, OPT_VERSION},
+		{0, 0, 0, 0},
+	};
+	memset(o, 0, sizeof *o);
+	o->emit = EMIT_C;
+	o->group = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":o:vq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case OPT_NAME: o->name = optarg; break;
+		case OPT_EMIT: o->emit = parse_emit(optarg); o->emit_arg = optarg; break;
+		case OPT_DUMP: o->dump_after = optarg; break;
+		case OPT_CBLAS: o->use_cblas = 1; break;
+		case OPT_LAYERS:
+			if (!*optarg)
+				drv_usage_error("%s", "--layers expects auto or a comma-separated list of layer names");
+			o->layers = optarg;
+			break;
+		case OPT_BOND: o->bond = int_arg("--bond", optarg, 1, INT_MAX); o->bond_arg = optarg; break;
+		case OPT_GROUP: o->group = int_arg("--group", optarg, 1, 16); o->group_arg = optarg; break;
+		case OPT_CUTOFF: {
+			char *end;
+			errno = 0;
+			o->cutoff = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o->cutoff) || o->cutoff < 0 ||
+			    o->cutoff >= 1)
+				drv_usage_error("--cutoff expects a relative discarded weight in [0, 1), got '%s'",
+						optarg);
+			o->cutoff_arg = optarg;
+			break;
+		}
+		case OPT_MATRIX: o->matrix = optarg; break;
+		case 'v': o->verbose = 1; break;
+		case 'q': o->quiet = 1; break;
+		case OPT_HELP: drv_print_help(); exit(0);
+		case OPT_VERSION: printf("qnnc %s\n", QNNC_VERSION); exit(0);
+		case OPT_DIM: {
+			char *eq = strchr(optarg, '=');
+			char *end;
+			if (!eq || eq == optarg || o->ndims == 64)
+				drv_usage_error("--dim expects SYMBOL=VALUE, got '%s'", optarg);
+			errno = 0;
+			long long v = strtoll(eq + 1, &end, 10);
+			if (errno || *end || v < 0 || eq[1] == 0)
+				drv_usage_error("--dim expects a non-negative integer value, got '%s'", optarg);
+			*eq = 0;
+			o->dim_name[o->ndims] = optarg;
+			o->dim_value[o->ndims++] = v;
+			break;
+		}
+		case OPT_CONST: {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1] || o->nconst == 64)
+				drv_usage_error("--const-input expects NAME=FILE.pb, got '%s'", optarg);
+			*eq = 0;
+			o->const_name[o->nconst] = optarg;
+			o->const_file[o->nconst++] = eq + 1;
+			break;
+		}
+		case ':': drv_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default: drv_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc && !o->matrix)
+		drv_usage_error("%s", "no model given");
+	if (o->matrix && optind < argc)
+		drv_usage_error("--matrix compiles one matrix; unexpected model '%s'", argv[optind]);
+	if (!o->matrix)
+		o->model = argv[optind++];
+	if (optind < argc)
+		drv_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->out)
+		drv_usage_error("%s", "no output given (-o OUT)");
+	if (o->verbose && o->quiet)
+		drv_usage_error("%s", "-v and -q exclude each other");
+	if (o->matrix && o->layers)
+		drv_usage_error("%s", "--matrix compresses the whole matrix; --layers does not apply");
+	if (!o->matrix && !o->layers && (o->bond_arg || o->cutoff_arg || o->group_arg))
+		drv_usage_error("%s", "--bond, --cutoff and --group need --layers (or --matrix)");
+}
+
+/* A C identifier from OUT's last path component ("out/mnist-8" -> "mnist_8"). */
+static char *derive_name(const char *out)
+{
+	const char *base = strrchr(out, '/');
+	base = base ? base + 1 : out;
+	size_t n = strlen(base);
+	char *s = malloc(n + 2);
+	size_t k = 0;
+	if (!n || isdigit((unsigned char)base[0]))
+		s[k++] = '_';
+	for (size_t i = 0; i < n; i++)
+		s[k++] = isalnum((unsigned char)base[i]) ? base[i] : '_';
+	s[k] = 0;
+	return s;
+}
+
+static int valid_ident(const char *s)
+{
+	if (!*s || isdigit((unsigned char)*s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+static void dump(const options *o, ir_graph *g, const char *pass)
+{
+	if (o->dump_after && (!strcmp(o->dump_after, pass) || !strcmp(o->dump_after, "all"))) {
+		fprintf(stderr, "; IR after %s\n", pass);
+		ir_print(stderr, g, 1);
+	}
+}
+
+/* Resolve symbolic input dims (--dim, default 1) and frozen inputs. */
+static int specialise_inputs(const options *o, ir_graph *g)
+{
+	char err[4096];
+	for (int i = 0; i < o->nconst; i++) {
+		ir_value *v = ir_value_find(g, o->const_name[i]);
+		if (!v || !v->is_input)
+			return ir_error(g, NULL, "--const-input: '%s' is not a graph input", o->const_name[i]);
+		ir_tensor *t = onnx_read_tensor(o->const_file[i], NULL, err, sizeof err);
+		if (!t)
+			return ir_error(g, NULL, "--const-input: %s", err);
+		v->konst = ir_tensor_clone(g->arena, t);
+		ir_tensor_free(t);
+		if (v->dtype != v->konst->dtype) {
+			ir_error(g, NULL, "--const-input: '%s' expects %s, file has %s", v->name,
+				 ir_dtype_name(v->dtype), ir_dtype_name(v->konst->dtype));
+			return -1;
+		}
+		ir_shape_from_dims(&v->shape, v->konst->rank, v->konst->dims);
+		v->is_input = 0;
+		int k = 0;
+		for (int j = 0; j < g->ninputs; j++)
+			if (g->inputs[j] != v)
+				g->inputs[k++] = g->inputs[j];
+		g->ninputs = k;
+	}
+	for (int i = 0; i < g->ninputs; i++) {
+		ir_shape *s = &g->inputs[i]->shape;
+		if (s->rank < 0)
+			return ir_error(g, NULL, "graph input '%s' has unknown rank; the C backend needs static shapes",
+					g->inputs[i]->name);
+		for (int d = 0; d < s->rank; d++) {
+			if (s->d[d].v >= 0)
+				continue;
+			int64_t val = 1;
+			int found = 0;
+			for (int k = 0; k < o->ndims; k++)
+				if (s->d[d].sym && !strcmp(s->d[d].sym, o->dim_name[k])) {
+					val = o->dim_value[k];
+					found = 1;
+				}
+			if (!found && o->verbose)
+				fprintf(stderr, "qnnc: input '%s' dim %d (%s) set to 1 (use --dim %s=VALUE)\n",
+					g->inputs[i]->name, d, s->d[d].sym ? s->d[d].sym : "?",
+					s->d[d].sym ? s->d[d].sym : "SYM");
+			s->d[d].v = val;
+			s->d[d].sym = NULL;
+		}
+	}
+	return 0;
+}
+
+/* --matrix: the graph x -> MpoLinear(W) -> y, compressed as it is built. */
+static ir_graph *load_matrix(const options *o, compress_result *cres, char *err, size_t len)
+{
+	int64_t N, K;
+	double *W = npy_read_matrix(o->matrix, &N, &K, err, len);
+	if (!W)
+		return NULL;
+	compress_opts co = {o->bond, o->cutoff, o->group};
+	ir_graph *g = compress_matrix_graph(o->matrix, W, N, K, &co, cres, err, len);
+	free(W);
+	return g;
+}
+
+/* -v: one line per compressed layer. */
+static void print_compression(const options *o, const compress_result *c)
+{
+	if (!o->verbose)
+		return;
+	for (int i = 0; i < c->n; i++) {
+		const compress_layer *L = &c->layer[i];
+		fprintf(stderr, "qnnc: compressed '%s' (%lldx%lld, %d sites): bonds", L->name, (long long)L->rows,
+			(long long)L->cols, L->nsites);
+		for (int k = 0; k <= L->nsites; k++)
+			fprintf(stderr, "%s%d", k ? "," : " ", L->bond[k]);
+		fprintf(stderr, "; %lld of %lld parameters; relative error %.3g (%s)\n", (long long)L->params_mpo,
+			(long long)L->params_dense, L->rel_error, L->rel_error_exact ? "exact" : "estimated");
+	}
+}
+
+/* The report's "flags": the options that shape the output, as given. */
+static int report_flags(const options *o, const char **name, const char **value, char *dims, size_t len)
+{
+	int n = 0;
+	size_t k = 0;
+#define FLAG(nm, v) do { if (v) { name[n] = nm; value[n++] = v; } } while (0)
+	FLAG("layers", o->layers);
+	FLAG("bond", o->bond_arg);
+	FLAG("cutoff", o->cutoff_arg);
+	FLAG("group", o->group_arg);
+	FLAG("emit", o->emit_arg);
+	FLAG("name", o->name);
+	dims[0] = 0;
+	for (int i = 0; i < o->ndims && k + 1 < len; i++)
+		k += (size_t)snprintf(dims + k, len - k, "%s%s=%lld", i ? "," : "", o->dim_name[i],
+				      (long long)o->dim_value[i]);
+	FLAG("dim", o->ndims ? dims : NULL);
+	FLAG("cblas", o->use_cblas ? "1" : NULL);
+#undef FLAG
+	return n;
+}
+
+typedef struct outfile {
+	char *final, *tmp;
+	FILE *f;
+} outfile;
+
+static int open_out(outfile *of, const char *out, const char *ext)
+{
+	size_t n = strlen(out) + strlen(ext) + 32;
+	of->final = malloc(n);
+	of->tmp = malloc(n);
+	snprintf(of->final, n, "%s%s", out, ext);
+	snprintf(of->tmp, n, "%s%s.tmp%ld", out, ext, (long)getpid());
+	of->f = fopen(of->tmp, "w");
+	if (!of->f) {
+		fprintf(stderr, "qnnc: cannot write '%s': %s\n", of->tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Close all; rename all if ok, else remove the temporaries. */
+static int finish_outs(outfile *ofs, int n, int ok)
+{
+	for (int i = 0; i < n; i++) {
+		if (ofs[i].f && (ferror(ofs[i].f) | fclose(ofs[i].f))) {
+			fprintf(stderr, "qnnc: error writing '%s'\n", ofs[i].final);
+			ok = 0;
+		}
+		ofs[i].f = NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ok && rename(ofs[i].tmp, ofs[i].final)) {
+			fprintf(stderr, "qnnc: cannot create '%s': %s\n", ofs[i].final, strerror(errno));
+			ok = 0;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (!ok)
+			remove(ofs[i].tmp);
+		free(ofs[i].final);
+		free(ofs[i].tmp);
+	}
+	return ok ? 0 : 1;
+}
+
+int drv_compile(int argc, char **argv)
+{
+	options o;
+	parse_args(argc, argv, &o);
+	char *name = o.name ? strdup(o.name) : derive_name(o.out);
+	if (!valid_ident(name)) {
+		fprintf(stderr, "qnnc: --name '%s' is not a C identifier\n", name);
+		free(name);
+		return 2;
+	}
+
+	char err[4096];
+	select_result sel = {0};
+	compress_result cres = {0};
+	int have_sel = 0, have_cres = o.matrix != NULL;
+	ir_graph *g = o.matrix ? load_matrix(&o, &cres, err, sizeof err) : onnx_load(o.model, err, sizeof err);
+	if (!g) {
+		fprintf(stderr, "%s\n", err);
+		compress_free(&cres);
+		free(name);
+		return 1;
+	}
+	outfile ofs[4];
+	int nofs = 0, rc = 1;
+	dump(&o, g, "load");
+	if (specialise_inputs(&o, g) || pass_infer(g))
+		goto fail;
+	dump(&o, g, "infer");
+	/* Folding fixes shapes that depended on constant data; infer again
+	 * so every value downstream is typed. */
+	int folded = pass_fold(g, 0);
+	if (folded < 0 || pass_infer(g))
+		goto fail;
+	dump(&o, g, "fold");
+	pass_dce(g);
+	dump(&o, g, "dce");
+	if (ir_verify(g))
+		goto fail;
+	if (o.verbose)
+		fprintf(stderr, "qnnc: %s: %d nodes after folding %d\n", g->source, g->nnodes, folded);
+
+	if (o.layers) {
+		select_opts so;
+		select_defaults(&so);
+		so.max_bond = o.bond;
+		so.group = o.group;
+		have_sel = 1;
+		if (pass_select(g, o.layers, &so, &sel) < 0)
+			goto fail;
+		if (!sel.nselected && !o.quiet)
+			fprintf(stderr, "qnnc: warning: --layers=%s selected no layer (the report says why)\n",
+				o.layers);
+		compress_opts co = {o.bond, o.cutoff, o.group};
+		have_cres = 1;
+		if (pass_compress(g, &sel, &co, &cres) < 0 || pass_infer(g))
+			goto fail;
+		dump(&o, g, "compress");
+		if (ir_verify(g))
+			goto fail;
+	}
+	print_compression(&o, &cres);
+
+	if (o.emit & EMIT_C) {
+		size_t n = strlen(o.out) + 3;
+		char *hname = malloc(n);
+		const char *base = strrchr(o.out, '/');
+		snprintf(hname, n, "%s.h", base ? base + 1 : o.out);
+		cgen_options co = {name, o.use_cblas};
+		int bad = open_out(&ofs[nofs++], o.out, ".c") || open_out(&ofs[nofs++], o.out, ".h") ||
+			  cgen_emit(g, &co, hname, ofs[0].f, ofs[1].f);
+		free(hname);
+		if (bad)
+			goto fail;
+	}
+	if (o.emit & EMIT_IR) {
+		if (open_out(&ofs[nofs], o.out, ".ir"))
+			goto fail_files;
+		ir_print(ofs[nofs++].f, g, 0);
+	}
+	if (o.emit & EMIT_REPORT) {
+		const char *fname[16], *fvalue[16];
+		char dims[1024];
+		report_info ri = {o.model, o.matrix, report_flags(&o, fname, fvalue, dims, sizeof dims), fname, fvalue,
+				  o.layers, have_sel ? &sel : NULL, have_cres ? &cres : NULL};
+		if (open_out(&ofs[nofs], o.out, ".json"))
+			goto fail_files;
+		report_write(ofs[nofs++].f, &ri); /* write errors surface in finish_outs */
+	}
+	rc = finish_outs(ofs, nofs, 1);
+	if (!rc && !o.quiet && o.verbose)
+		fprintf(stderr, "qnnc: wrote %s.*\n", o.out);
+	select_free(&sel);
+	compress_free(&cres);
+	ir_graph_free(g);
+	free(name);
+	return rc;
+fail:
+	if (g->nerrors)
+		fprintf(stderr, "%s\n", g->err);
+fail_files:
+	finish_outs(ofs, nofs, 0);
+	select_free(&sel);
+	compress_free(&cres);
+	ir_graph_free(g);
+	free(name);
+	return 1;
+}

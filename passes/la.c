@@ -1,0 +1,495 @@
+/* la.c - every LAPACK/BLAS call of the compiler (see la.h for the API, the
+ * gauges and the references).
+ *
+ * Layout trick: a row-major m×n matrix A is, to column-major LAPACK, the
+ * n×m matrix Aᵀ with leading dimension n. So we factor Aᵀ and read the
+ * factors of A off the transposed factors, with no copies in between:
+ *   SVD  Aᵀ = U' S V'ᵀ      ->  A = V' S U'ᵀ: LAPACK's VT buffer is our U
+ *                               and its U buffer is our Vt;
+ *   LQ   Aᵀ = L' Q'         ->  A = Q'ᵀ L'ᵀ is the QR of A;
+ *   QR   Aᵀ = Q' R'         ->  A = R'ᵀ Q'ᵀ is the LQ of A.
+ * (LAPACKE's own row-major path would allocate and transpose on each call.)
+ * All drivers are the LAPACKE_*_work variants, fed from grow-only static
+ * workspaces after a size query, and every info is checked.
+ */
+#include "la.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ir/ir.h"
+
+static char la_err[512];
+static int la_fail_svd;
+static int64_t la_retries;
+
+const char *la_last_error(void) { return la_err; }
+
+void la_set_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(la_err, sizeof la_err, fmt, ap);
+	va_end(ap);
+}
+
+void la_debug_fail_svd(int count) { la_fail_svd = count > 0 ? count : 0; }
+int64_t la_svd_retries(void) { return la_retries; }
+
+/* ------------------------------------------------------------ workspaces */
+
+/* WS_A: the copy of the input that LAPACK overwrites (or the TSQR stack);
+ * WS_WORK, WS_IWORK, WS_TAU: LAPACK scratch; WS_PU, WS_PS, WS_PVT: the
+ * factors that la_polar and la_svd_left get from la_svd; WS_BLK: one TSQR
+ * block. They grow to the largest problem seen and stay until la_release. */
+enum { WS_A, WS_WORK, WS_IWORK, WS_TAU, WS_PU, WS_PS, WS_PVT, WS_BLK, WS_COUNT };
+
+static struct {
+	void *p;
+	size_t cap;
+} la_ws[WS_COUNT];
+
+/* Workspace `which` with room for at least `bytes`; grow-only, contents
+ * not preserved on growth. NULL (with the error set) if out of memory. */
+static void *ws(int which, size_t bytes)
+{
+	if (bytes == 0)
+		bytes = 64;
+	if (la_ws[which].cap < bytes) {
+		free(la_ws[which].p);
+		size_t cap = (bytes + 63) / 64 * 64;
+		la_ws[which].p = aligned_alloc(64, cap);
+		la_ws[which].cap = la_ws[which].p ? cap : 0;
+		if (!la_ws[which].p) {
+			la_set_error("out of memory (%zu bytes of LAPACK workspace)", cap);
+			return NULL;
+		}
+	}
+	return la_ws[which].p;
+}
+
+void la_release(void)
+{
+	for (int i = 0; i < WS_COUNT; i++) {
+		free(la_ws[i].p);
+		la_ws[i].p = NULL;
+		la_ws[i].cap = 0;
+	}
+}
+
+/* LAPACK takes 32-bit ints and some of its index arithmetic forms m*n:
+ * reject what does not fit. */
+static int dims_ok(const char *what, int64_t m, int64_t n)
+{
+	if (m < 0 || n < 0 || m > INT_MAX || n > INT_MAX || (n > 0 && m > INT_MAX / n)) {
+		la_set_error("%s: matrix %lld×%lld is out of range", what, (long long)m, (long long)n);
+		return 0;
+	}
+	return 1;
+}
+
+static int all_finite(const char *what, const double *A, int64_t count)
+{
+	for (int64_t i = 0; i < count; i++)
+		if (!isfinite(A[i])) {
+			la_set_error("%s: non-finite entry %g at index %lld", what, A[i], (long long)i);
+			return 0;
+		}
+	return 1;
+}
+
+/* Optimal lwork from a workspace query result (a double), bounded. */
+static int query_size(const char *what, double q, lapack_int *lwork)
+{
+	if (!(q >= 1) || q > INT_MAX - 64) {
+		la_set_error("%s: workspace query returned %g", what, q);
+		return 0;
+	}
+	*lwork = (lapack_int)q + 1;
+	return 1;
+}
+
+static double *copy_in(const double *A, int64_t count)
+{
+	double *a = ws(WS_A, (size_t)count * sizeof *a);
+	if (a && count)
+		memcpy(a, A, (size_t)count * sizeof *a);
+	return a;
+}
+
+/* Index of the first entry of x (n entries, stride s) within a relative
+ * 1e-10 of the largest magnitude: the entry the gauge makes positive. */
+static int64_t gauge_pivot(const double *x, int64_t n, int64_t s)
+{
+	double big = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (fabs(x[i * s]) > big)
+			big = fabs(x[i * s]);
+	for (int64_t i = 0; i < n; i++)
+		if (fabs(x[i * s]) >= big * (1 - 1e-10))
+			return i;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ SVD */
+
+/* One driver run on the column-major n×m view (see the top comment):
+ * 0 on success, 1 if it did not converge, -1 on any other failure. */
+static int svd_driver(int gesdd, double *a, lapack_int m, lapack_int n, double *U, double *S,
+		      double *Vt)
+{
+	const char *name = gesdd ? "dgesdd" : "dgesvd";
+	lapack_int k = m < n ? m : n, lwork, info;
+	lapack_int *iwork = NULL;
+	double q = 0, *work;
+	if (la_fail_svd > 0) {
+		la_fail_svd--;
+		return 1;
+	}
+	if (gesdd) {
+		if (!(iwork = ws(WS_IWORK, (size_t)8 * k * sizeof *iwork)))
+			return -1;
+		info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'S', n, m, a, n, S, Vt, n, U, k, &q, -1,
+					   iwork);
+	} else {
+		info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', n, m, a, n, S, Vt, n, U, k, &q,
+					   -1);
+	}
+	if (info) {
+		la_set_error("la_svd: %s workspace query failed (info %d)", name, (int)info);
+		return -1;
+	}
+	if (!query_size(name, q, &lwork) || !(work = ws(WS_WORK, (size_t)lwork * sizeof *work)))
+		return -1;
+	if (gesdd)
+		info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'S', n, m, a, n, S, Vt, n, U, k, work,
+					   lwork, iwork);
+	else
+		info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', n, m, a, n, S, Vt, n, U, k,
+					   work, lwork);
+	if (info < 0) {
+		la_set_error("la_svd: %s rejected argument %d", name, (int)-info);
+		return -1;
+	}
+	return info > 0;
+}
+
+int la_svd(const double *A, int64_t m, int64_t n, double *U, double *S, double *Vt)
+{
+	if (!dims_ok("la_svd", m, n) || !all_finite("la_svd", A, m * n))
+		return -1;
+	int64_t k = m < n ? m : n;
+	if (k == 0)
+		return 0;
+	double *a = copy_in(A, m * n);
+	if (!a)
+		return -1;
+	int rc = svd_driver(1, a, (lapack_int)m, (lapack_int)n, U, S, Vt);
+	if (rc == 1) {
+		/* dbdsdc did not converge; QR iteration is slower but more robust. */
+		la_retries++;
+		memcpy(a, A, (size_t)(m * n) * sizeof *a);
+		rc = svd_driver(0, a, (lapack_int)m, (lapack_int)n, U, S, Vt);
+		if (rc == 1)
+			la_set_error("la_svd: dgesdd and dgesvd did not converge on a %lld×%lld matrix",
+				     (long long)m, (long long)n);
+	}
+	if (rc)
+		return -1;
+	for (int64_t j = 0; j < k; j++) {
+		int64_t p = gauge_pivot(U + j, m, k);
+		if (U[p * k + j] < 0) {
+			for (int64_t i = 0; i < m; i++)
+				U[i * k + j] = -U[i * k + j];
+			for (int64_t i = 0; i < n; i++)
+				Vt[j * n + i] = -Vt[j * n + i];
+		}
+	}
+	return 0;
+}
+
+/* L (m×m lower, row-major) with A = L Q for the wide m×n matrix A, Q not
+ * formed, by TSQR (Demmel et al., "Communication-optimal parallel and
+ * sequential QR and LU factorizations", SIAM J. Sci. Comput. 34 (2012)):
+ * the column-major view Aᵀ is cut into row blocks that fit in cache, each
+ * block's R is stacked, and the stack is factored once more. One sweep
+ * over A, where dgeqrf on a narrow panel would sweep it once per column. */
+static int tsqr_l(const double *A, int64_t m, int64_t n, double *L)
+{
+	int64_t b = 65536 / m > 4 * m ? 65536 / m : 4 * m;
+	b = b < n ? b : n;
+	int64_t nb = (n + b - 1) / b, rows = b > m ? b : m, ld = nb * m;
+	if (ld > INT_MAX || (int64_t)rows * m > INT_MAX / 2) {
+		la_set_error("la_svd_left: %lld×%lld is out of range", (long long)m, (long long)n);
+		return -1;
+	}
+	double *stack = ws(WS_A, (size_t)(ld * m) * sizeof *stack);
+	double *blk = ws(WS_BLK, (size_t)(rows * m) * sizeof *blk);
+	double *tau = ws(WS_TAU, (size_t)m * sizeof *tau), q1 = 0, q2 = 0, *work;
+	lapack_int M = (lapack_int)m, lwork, info;
+	if (!stack || !blk || !tau)
+		return -1;
+	info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, M, blk, (lapack_int)rows, tau,
+				   &q1, -1);
+	if (!info)
+		info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)ld, M, stack, (lapack_int)ld, tau,
+					   &q2, -1);
+	if (info || !query_size("dgeqrf", q1 > q2 ? q1 : q2, &lwork)) {
+		if (info)
+			la_set_error("la_svd_left: dgeqrf workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	if (!(work = ws(WS_WORK, (size_t)lwork * sizeof *work)))
+		return -1;
+	for (int64_t i = 0; i < nb; i++) {
+		/* Block i of Aᵀ (column-major, zero rows below a short last block:
+		 * they do not change R). */
+		int64_t j0 = i * b, len = n - j0 < b ? n - j0 : b;
+		for (int64_t c = 0; c < m; c++) {
+			memcpy(blk + c * rows, A + c * n + j0, (size_t)len * sizeof *blk);
+			memset(blk + c * rows + len, 0, (size_t)(rows - len) * sizeof *blk);
+		}
+		info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, M, blk, (lapack_int)rows,
+					   tau, work, lwork);
+		if (info) {
+			la_set_error("la_svd_left: dgeqrf failed (info %d)", (int)info);
+			return -1;
+		}
+		for (int64_t c = 0; c < m; c++)
+			for (int64_t r = 0; r < m; r++)
+				stack[c * ld + i * m + r] = r <= c ? blk[c * rows + r] : 0;
+	}
+	info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)ld, M, stack, (lapack_int)ld, tau, work,
+				   lwork);
+	if (info) {
+		la_set_error("la_svd_left: dgeqrf failed (info %d)", (int)info);
+		return -1;
+	}
+	for (int64_t i = 0; i < m; i++) /* L = Rᵀ */
+		for (int64_t j = 0; j < m; j++)
+			L[i * m + j] = j <= i ? stack[i * ld + j] : 0;
+	return 0;
+}
+
+int la_svd_left(const double *A, int64_t m, int64_t n, double *U, double *S)
+{
+	if (!dims_ok("la_svd_left", m, n))
+		return -1;
+	int64_t k = m < n ? m : n;
+	if (k == 0)
+		return 0;
+	if (n <= m) { /* nothing to gain: the plain SVD, Vt into a workspace */
+		double *Vt = ws(WS_PVT, (size_t)(k * n) * sizeof *Vt);
+		return Vt ? la_svd(A, m, n, U, S, Vt) : -1;
+	}
+	if (!all_finite("la_svd_left", A, m * n))
+		return -1;
+	double *L = ws(WS_PU, (size_t)(m * m) * sizeof *L), *Vt = ws(WS_PVT, (size_t)(m * m) * sizeof *Vt);
+	if (!L || !Vt || tsqr_l(A, m, n, L))
+		return -1;
+	return la_svd(L, m, m, U, S, Vt);
+}
+
+/* ------------------------------------------------------------- QR / LQ */
+
+int la_qr(const double *A, int64_t m, int64_t n, double *Q, double *R)
+{
+	if (!dims_ok("la_qr", m, n))
+		return -1;
+	int64_t k = m < n ? m : n;
+	if (k == 0)
+		return 0;
+	double *a = copy_in(A, m * n), *tau = ws(WS_TAU, (size_t)k * sizeof *tau), q = 0;
+	if (!a || !tau)
+		return -1;
+	lapack_int M = (lapack_int)n, N = (lapack_int)m, K = (lapack_int)k, lwork, info;
+	/* LQ of the column-major n×m view Aᵀ; one query covers both calls. */
+	info = LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, &q, -1);
+	double q2 = 0;
+	if (!info)
+		info = LAPACKE_dorglq_work(LAPACK_COL_MAJOR, K, N, K, a, M, tau, &q2, -1);
+	if (info || !query_size("dgelqf", q > q2 ? q : q2, &lwork)) {
+		if (info)
+			la_set_error("la_qr: LAPACK workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	double *work = ws(WS_WORK, (size_t)lwork * sizeof *work);
+	if (!work)
+		return -1;
+	info = LAPACKE_dgelqf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, work, lwork);
+	if (info) {
+		la_set_error("la_qr: dgelqf failed (info %d)", (int)info);
+		return -1;
+	}
+	/* R = L'ᵀ sits in the first k rows of a, read row-major. */
+	for (int64_t r = 0; r < k; r++)
+		for (int64_t c = 0; c < n; c++)
+			R[r * n + c] = c >= r ? a[r * n + c] : 0;
+	info = LAPACKE_dorglq_work(LAPACK_COL_MAJOR, K, N, K, a, M, tau, work, lwork);
+	if (info) {
+		la_set_error("la_qr: dorglq failed (info %d)", (int)info);
+		return -1;
+	}
+	for (int64_t i = 0; i < m; i++)
+		memcpy(Q + i * k, a + i * n, (size_t)k * sizeof *Q);
+	for (int64_t j = 0; j < k; j++)
+		if (R[j * n + j] < 0) {
+			for (int64_t c = j; c < n; c++)
+				R[j * n + c] = -R[j * n + c];
+			for (int64_t i = 0; i < m; i++)
+				Q[i * k + j] = -Q[i * k + j];
+		}
+	return 0;
+}
+
+int la_lq(const double *A, int64_t m, int64_t n, double *L, double *Q)
+{
+	if (!dims_ok("la_lq", m, n))
+		return -1;
+	int64_t k = m < n ? m : n;
+	if (k == 0)
+		return 0;
+	double *a = copy_in(A, m * n), *tau = ws(WS_TAU, (size_t)k * sizeof *tau), q = 0, q2 = 0;
+	if (!a || !tau)
+		return -1;
+	lapack_int M = (lapack_int)n, N = (lapack_int)m, K = (lapack_int)k, lwork, info;
+	/* QR of the column-major n×m view Aᵀ. */
+	info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, &q, -1);
+	if (!info)
+		info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, a, M, tau, &q2, -1);
+	if (info || !query_size("dgeqrf", q > q2 ? q : q2, &lwork)) {
+		if (info)
+			la_set_error("la_lq: LAPACK workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	double *work = ws(WS_WORK, (size_t)lwork * sizeof *work);
+	if (!work)
+		return -1;
+	info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, work, lwork);
+	if (info) {
+		la_set_error("la_lq: dgeqrf failed (info %d)", (int)info);
+		return -1;
+	}
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < k; j++)
+			L[i * k + j] = j <= i ? a[i * n + j] : 0;
+	info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, a, M, tau, work, lwork);
+	if (info) {
+		la_set_error("la_lq: dorgqr failed (info %d)", (int)info);
+		return -1;
+	}
+	memcpy(Q, a, (size_t)(k * n) * sizeof *Q);
+	for (int64_t j = 0; j < k; j++)
+		if (L[j * k + j] < 0) {
+			for (int64_t i = j; i < m; i++)
+				L[i * k + j] = -L[i * k + j];
+			for (int64_t c = 0; c < n; c++)
+				Q[j * n + c] = -Q[j * n + c];
+		}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- polar */
+
+int la_polar(const double *A, int64_t m, int64_t n, double *Q)
+{
+	if (!dims_ok("la_polar", m, n))
+		return -1;
+	int64_t k = m < n ? m : n;
+	if (k == 0)
+		return 0;
+	double *U = ws(WS_PU, (size_t)(m * k) * sizeof *U);
+	double *S = ws(WS_PS, (size_t)k * sizeof *S);
+	double *Vt = ws(WS_PVT, (size_t)(k * n) * sizeof *Vt);
+	if (!U || !S || !Vt || la_svd(A, m, n, U, S, Vt))
+		return -1;
+	la_gemm(0, 0, m, n, k, 1.0, U, Vt, 0.0, Q);
+	return 0;
+}
+
+/* ------------------------------------------------------------- symmetric */
+
+int la_syev(const double *A, int64_t n, double *w, double *Z)
+{
+	if (!dims_ok("la_syev", n, n) || !all_finite("la_syev", A, n * n))
+		return -1;
+	if (n == 0)
+		return 0;
+	double *a = copy_in(A, n * n), q = 0;
+	lapack_int N = (lapack_int)n, qi = 0, lwork, liwork, info;
+	if (!a)
+		return -1;
+	/* Column-major 'L' is the row-major upper triangle. */
+	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'L', N, a, N, w, &q, -1, &qi, -1);
+	if (info || !query_size("dsyevd", q, &lwork) || qi < 1) {
+		if (info || qi < 1)
+			la_set_error("la_syev: dsyevd workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	liwork = qi;
+	double *work = ws(WS_WORK, (size_t)lwork * sizeof *work);
+	lapack_int *iwork = ws(WS_IWORK, (size_t)liwork * sizeof *iwork);
+	if (!work || !iwork)
+		return -1;
+	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'L', N, a, N, w, work, lwork, iwork, liwork);
+	if (info) {
+		la_set_error("la_syev: dsyevd %s (info %d)", info > 0 ? "did not converge" : "failed",
+			     (int)info);
+		return -1;
+	}
+	/* Eigenvector j is row j of a (column j of the column-major result). */
+	for (int64_t j = 0; j < n; j++) {
+		double sign = a[j * n + gauge_pivot(a + j * n, n, 1)] < 0 ? -1.0 : 1.0;
+		for (int64_t i = 0; i < n; i++)
+			Z[i * n + j] = sign * a[j * n + i];
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------- BLAS */
+
+int la_set_threads(int n)
+{
+	if (n > 0)
+		openblas_set_num_threads(n);
+	return openblas_get_num_threads();
+}
+
+static blasint blas_dim(int64_t v)
+{
+	IR_ASSERT(v >= 0 && v <= INT_MAX);
+	return (blasint)v;
+}
+
+void la_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha, const double *A,
+	     const double *B, double beta, double *C)
+{
+	if (m == 0 || n == 0)
+		return;
+	blasint lda = blas_dim(ta ? m : k), ldb = blas_dim(tb ? k : n);
+	cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+		    blas_dim(m), blas_dim(n), blas_dim(k), alpha, A, lda ? lda : 1, B, ldb ? ldb : 1,
+		    beta, C, blas_dim(n));
+}
+
+void la_gemv(int ta, int64_t m, int64_t n, double alpha, const double *A, const double *x,
+	     double beta, double *y)
+{
+	int64_t ny = ta ? n : m;
+	if ((ta ? m : n) == 0) { /* BLAS would return early without scaling y */
+		for (int64_t i = 0; i < ny; i++)
+			y[i] = beta == 0 ? 0 : beta * y[i];
+		return;
+	}
+	if (ny == 0)
+		return;
+	blasint lda = blas_dim(n);
+	cblas_dgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, blas_dim(m), blas_dim(n), alpha, A,
+		    lda ? lda : 1, x, 1, beta, y, 1);
+}
