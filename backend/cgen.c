@@ -277,27 +277,39 @@ static int64_t plan(ir_graph *g, storage *st)
 	return total;
 }
 
-/* Whether parameter xJ of an emitted function is never read: every
- * occurrence of the identifier is the declaration or a "(void)xJ;". */
-static int param_unread(const char *text, int j)
+/* The parameters xJ (J < 64) of an emitted function that are never read:
+ * every occurrence of the identifier is the declaration or a "(void)xJ;".
+ * One pass over the text. */
+static uint64_t params_unread(const char *text)
 {
-	char id[16], vd[24];
-	snprintf(id, sizeof id, "x%d", j);
-	snprintf(vd, sizeof vd, "(void)x%d;", j);
-	size_t il = strlen(id);
-	int uses = 0, voids = 0;
-	for (const char *p = text; (p = strstr(p, id)); p += il) {
-		int left = p > text && (p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-					(p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9'));
-		char r = p[il];
-		int right = r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9');
-		if (left || right)
+	int uses[64] = {0}, voids[64] = {0};
+	for (const char *p = text; *p;) {
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+			p++;
 			continue;
-		uses++;
-		if (p >= text + 6 && !strncmp(p - 6, vd, strlen(vd)))
-			voids++;
+		}
+		const char *q = p;
+		while (*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))
+			q++;
+		if (*p == 'x' && q - p >= 2 && q - p <= 3) {
+			int j = 0, digits = 1;
+			for (const char *d = p + 1; d < q; d++) {
+				digits &= *d >= '0' && *d <= '9';
+				j = j * 10 + (*d - '0');
+			}
+			if (digits && j < 64) {
+				uses[j]++;
+				if (p - text >= 6 && !strncmp(p - 6, "(void)", 6) && *q == ';')
+					voids[j]++;
+			}
+		}
+		p = q;
 	}
-	return uses == voids + 1;
+	uint64_t m = 0;
+	for (int j = 0; j < 64; j++)
+		if (uses[j] && uses[j] == voids[j] + 1)
+			m |= (uint64_t)1 << j;
+	return m;
 }
 
 /* A C identifier for a graph input/output parameter. */
@@ -440,9 +452,10 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 		cg_printf(&cg, "\n");
 		fclose(mem);
 		cg.c = c;
+		unread[kk] = params_unread(text[kk]);
 		for (int j = 0; j < n->nin && j < 64; j++)
-			if (n->in[j] && param_unread(text[kk], j))
-				unread[kk] |= (uint64_t)1 << j;
+			if (!n->in[j])
+				unread[kk] &= ~((uint64_t)1 << j);
 	}
 	char *used = calloc((size_t)g->nvalues + 1, 1);
 	for (int kk = 0; kk < g->nnodes; kk++) {

@@ -30,25 +30,12 @@
 
 #include "../passes/op_conv.h"
 
-/* Defined in cgen_matmul.c (shared by the matmul/conv/pool/norm emitters). */
-int cg_fits_int(cgen *cg, ir_node *n);
-void cg_affine(char *buf, size_t len, const char *v, int64_t s, const char *k, int64_t d, int64_t off);
-void cg_for_split(cgen *cg, const char *ind, const char *var, int64_t lo, int64_t hi, const char *body);
-
-/* Geometry of one Conv, all known at compile time. */
-typedef struct conv_geo {
-	int nsp;
-	int64_t in[IR_MAX_RANK], out[IR_MAX_RANK], k[IR_MAX_RANK];
-	int64_t s[IR_MAX_RANK], d[IR_MAX_RANK], lo[IR_MAX_RANK];
-	int64_t ip, op, kn; /* input plane, output plane, kernel positions */
-} conv_geo;
-
 /* Largest padded plane copied to the stack (elements). */
 #define CONV_STACK_ELEMS 16384
 
 /* First output index of the last dim whose window lies inside the input,
  * and one past the last; a <= b. */
-static void interior(const conv_geo *p, int L, int64_t *a, int64_t *b)
+static void interior(const conv_plan *p, int L, int64_t *a, int64_t *b)
 {
 	int64_t s = p->s[L], lo = p->lo[L];
 	int64_t num = p->in[L] - 1 + lo - (p->k[L] - 1) * p->d[L];
@@ -65,7 +52,7 @@ static void interior(const conv_geo *p, int L, int64_t *a, int64_t *b)
 /* One output row: yr[o] += sum_k wr[k] xr[o s + k d - lo] along dim L.
  * Outputs in [a, b) need no test; the others test every tap against the
  * input extent (only when rows index X itself, lo > 0 possible). */
-static void emit_row(cgen *cg, const conv_geo *p, int L, ir_dtype t, int64_t lo, int64_t a, int64_t b,
+static void emit_row(cgen *cg, const conv_plan *p, int L, ir_dtype t, int64_t lo, int64_t a, int64_t b,
 		     const char *ind)
 {
 	const char *T = ir_dtype_c_type(t);
@@ -110,13 +97,13 @@ static void emit_row(cgen *cg, const conv_geo *p, int L, ir_dtype t, int64_t lo,
  *   yp[o] += w0 xc[o] + w1 xc[o + plane] + ... + w7 xc[o + 7 plane],
  * so the output is read and written once per 8 products and stays in L1
  * while the input planes stream. */
-static int emit_pointwise(cgen *cg, ir_node *n, const conv_geo *p, int64_t nb, int64_t c, int64_t m,
+static int emit_pointwise(cgen *cg, ir_node *n, const conv_plan *p, int64_t nb, int64_t c, int64_t m,
 			  int64_t group)
 {
 	ir_dtype t = n->out[0]->dtype;
 	const char *T = ir_dtype_c_type(t);
 	int has_b = n->nin > 2 && n->in[2];
-	int64_t cgr = c / group, mg = m / group, op = p->op;
+	int64_t cgr = c / group, mg = m / group, op = p->pn;
 	char lit[64], body[1024];
 	cg_begin_fn(cg, n);
 	cg_printf(cg, "\tfor (int b = 0; b < %" PRId64 "; b++)\n", nb);
@@ -166,7 +153,7 @@ static int emit_pointwise(cgen *cg, ir_node *n, const conv_geo *p, int64_t nb, i
 
 /* --cblas, 1x1 convolution: per batch item and group one product
  * Y[Mg, plane] = W[Mg, Cg] X[Cg, plane] added to the bias. */
-static int emit_pointwise_blas(cgen *cg, ir_node *n, const conv_geo *p, int64_t nb, int64_t c, int64_t m,
+static int emit_pointwise_blas(cgen *cg, ir_node *n, const conv_plan *p, int64_t nb, int64_t c, int64_t m,
 			       int64_t group)
 {
 	ir_dtype t = n->out[0]->dtype;
@@ -177,19 +164,19 @@ static int emit_pointwise_blas(cgen *cg, ir_node *n, const conv_geo *p, int64_t 
 	cg_printf(cg, "#include <cblas.h>\n");
 	cg_begin_fn(cg, n);
 	cg_printf(cg, "\tfor (int b = 0; b < %" PRId64 "; b++) {\n", nb);
-	cg_printf(cg, "\t\t%s *yb = y0 + b * %" PRId64 ";\n", T, m * p->op);
+	cg_printf(cg, "\t\t%s *yb = y0 + b * %" PRId64 ";\n", T, m * p->pn);
 	if (has_b) {
 		cg_printf(cg, "\t\tfor (int m = 0; m < %" PRId64 "; m++) {\n", m);
-		cg_printf(cg, "\t\t\t%s *yp = yb + m * %" PRId64 ";\n\t\t\tconst %s bias = x2[m];\n", T, p->op, T);
-		cg_for_split(cg, "\t\t\t", "o", 0, p->op, "yp[o] = bias;");
+		cg_printf(cg, "\t\t\t%s *yp = yb + m * %" PRId64 ";\n\t\t\tconst %s bias = x2[m];\n", T, p->pn, T);
+		cg_for_split(cg, "\t\t\t", "o", 0, p->pn, "yp[o] = bias;");
 		cg_printf(cg, "\t\t}\n");
 	}
 	cg_printf(cg, "\t\tfor (int g = 0; g < %" PRId64 "; g++)\n", group);
 	cg_printf(cg, "\t\t\tcblas_%cgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, %" PRId64 ", %" PRId64
 		      ", %" PRId64 ", %s, x1 + g * %" PRId64 ", %" PRId64 ", x0 + (b * %" PRId64 " + g * %" PRId64
 		      ") * %" PRId64 ", %" PRId64 ", %s, yb + g * %" PRId64 ", %" PRId64 ");\n",
-		  t == IR_F32 ? 's' : 'd', mg, p->op, cgr, cg_literal(t, 1.0, one, sizeof one), mg * cgr, cgr, c,
-		  cgr, p->op, p->op, cg_literal(t, has_b ? 1.0 : 0.0, lit, sizeof lit), mg * p->op, p->op);
+		  t == IR_F32 ? 's' : 'd', mg, p->pn, cgr, cg_literal(t, 1.0, one, sizeof one), mg * cgr, cgr, c,
+		  cgr, p->pn, p->pn, cg_literal(t, has_b ? 1.0 : 0.0, lit, sizeof lit), mg * p->pn, p->pn);
 	cg_printf(cg, "\t}\n}\n");
 	return 0;
 }
@@ -201,48 +188,38 @@ int cgen_conv(cgen *cg, ir_node *n)
 	ir_dtype t = y->dtype;
 	const char *T = ir_dtype_c_type(t);
 	char lit[64], body[256];
-	conv_geo p = {.nsp = x->shape.rank - 2, .ip = 1, .op = 1, .kn = 1};
-	conv_win win;
-	if (cg_fits_int(cg, n) || conv_win_parse(cg->g, n, &win, p.nsp, 0))
+	int64_t xd[IR_MAX_RANK], wd[IR_MAX_RANK];
+	conv_plan p;
+	int rank = cg_dims(x, xd);
+	cg_dims(wv, wd);
+	if (cg_fits_int(cg, n) || conv_plan_make(cg->g, n, rank, xd, wd, &p))
 		return -1;
-	int pointwise = 1, inside = 1;
-	int64_t pe[IR_MAX_RANK], pn = 1; /* padded extents */
+	int pointwise = p.pointwise, inside = 1;
+	int64_t pe[IR_MAX_RANK], padn = 1; /* padded extents, plane */
 	for (int d = 0; d < p.nsp; d++) {
-		int64_t hi;
-		win.kernel[d] = wv->shape.d[d + 2].v;
-		if (conv_win_dim(cg->g, n, &win, d, x->shape.d[d + 2].v, &p.out[d], &p.lo[d], &hi))
-			return -1;
 		IR_ASSERT(p.out[d] == y->shape.d[d + 2].v);
-		p.in[d] = x->shape.d[d + 2].v;
-		p.k[d] = win.kernel[d];
-		p.s[d] = win.stride[d];
-		p.d[d] = win.dil[d];
-		p.ip *= p.in[d];
-		p.op *= p.out[d];
-		p.kn *= p.k[d];
-		pointwise &= p.k[d] == 1 && p.s[d] == 1 && p.lo[d] == 0 && hi == 0;
 		/* one past the last input index any window reads */
 		int64_t end = (p.out[d] - 1) * p.s[d] + (p.k[d] - 1) * p.d[d] + 1 - p.lo[d];
 		inside &= p.lo[d] == 0 && end <= p.in[d];
 		pe[d] = p.lo[d] + (end > p.in[d] ? end : p.in[d]);
-		pn *= pe[d];
+		padn *= pe[d];
 	}
 	int64_t group = ir_attr_int(n, "group", 1);
 	int64_t nb = x->shape.d[0].v, c = x->shape.d[1].v, cgr = c / group, m = y->shape.d[1].v, mg = m / group;
 	if (pointwise) { /* one flat spatial dim */
 		p.nsp = 1;
-		p.in[0] = p.out[0] = pe[0] = p.ip;
+		p.in[0] = p.out[0] = pe[0] = p.inplane;
 		p.k[0] = p.s[0] = p.d[0] = 1;
 		p.lo[0] = 0;
 	}
 	int L = p.nsp - 1;
-	int pad = !inside && pn <= CONV_STACK_ELEMS && p.op > 0;
-	if (pointwise && nb * m * p.op > 0 && cgr > 0)
+	int pad = !inside && padn <= CONV_STACK_ELEMS && p.pn > 0;
+	if (pointwise && nb * m * p.pn > 0 && cgr > 0)
 		return cg->o->use_cblas ? emit_pointwise_blas(cg, n, &p, nb, c, m, group)
 					: emit_pointwise(cg, n, &p, nb, c, m, group);
 
 	cg_begin_fn(cg, n);
-	if (nb * m * p.op == 0) {
+	if (nb * m * p.pn == 0) {
 		cg_printf(cg, "\t(void)x0;\n\t(void)x1;\n%s\t(void)y0;\n}\n", has_b ? "\t(void)x2;\n" : "");
 		return 0;
 	}
@@ -250,27 +227,27 @@ int cgen_conv(cgen *cg, ir_node *n)
 	if (!useful)
 		cg_printf(cg, "\t(void)x0;\n\t(void)x1;\n");
 	if (pad && useful) {
-		cg_printf(cg, "\t%s pad[%" PRId64 "]; /* channel c, zero-padded */\n", T, pn);
+		cg_printf(cg, "\t%s pad[%" PRId64 "]; /* channel c, zero-padded */\n", T, padn);
 		cg_printf(cg, "\tmemset(pad, 0, sizeof pad);\n");
 	}
 	cg_printf(cg, "\tfor (int b = 0; b < %" PRId64 "; b++) {\n", nb);
-	cg_printf(cg, "\t\t%s *yb = y0 + b * %" PRId64 ";\n", T, m * p.op);
+	cg_printf(cg, "\t\t%s *yb = y0 + b * %" PRId64 ";\n", T, m * p.pn);
 	cg_printf(cg, "\t\tfor (int m = 0; m < %" PRId64 "; m++) {\n", m);
-	cg_printf(cg, "\t\t\t%s *yp = yb + m * %" PRId64 ";\n", T, p.op);
+	cg_printf(cg, "\t\t\t%s *yp = yb + m * %" PRId64 ";\n", T, p.pn);
 	if (has_b) {
 		cg_printf(cg, "\t\t\tconst %s bias = x2[m];\n", T);
 		snprintf(body, sizeof body, "yp[o] = bias;");
 	} else {
 		snprintf(body, sizeof body, "yp[o] = %s;", cg_literal(t, 0, lit, sizeof lit));
 	}
-	cg_for_split(cg, "\t\t\t", "o", 0, p.op, body);
+	cg_for_split(cg, "\t\t\t", "o", 0, p.pn, body);
 	cg_printf(cg, "\t\t}\n");
 	if (!useful) {
 		cg_printf(cg, "\t}\n}\n");
 		return 0;
 	}
 	cg_printf(cg, "\t\tfor (int c = 0; c < %" PRId64 "; c++) {\n", c);
-	cg_printf(cg, "\t\t\tconst %s *xc = x0 + (b * %" PRId64 " + c) * %" PRId64 ";\n", T, c, p.ip);
+	cg_printf(cg, "\t\t\tconst %s *xc = x0 + (b * %" PRId64 " + c) * %" PRId64 ";\n", T, c, p.inplane);
 	if (pad) {
 		/* copy the rows of X into the padded plane */
 		char ind[64] = "\t\t\t", src[512] = "", dst[512] = "";
@@ -302,7 +279,7 @@ int cgen_conv(cgen *cg, ir_node *n)
 	else
 		cg_printf(cg, "\t\t\t\tconst %s *wc = x1 + (m * %" PRId64 " + c %% %" PRId64 ") * %" PRId64 ";\n", T,
 			  cgr, cgr, p.kn);
-	cg_printf(cg, "\t\t\t\t%s *yp = yb + m * %" PRId64 ";\n", T, p.op);
+	cg_printf(cg, "\t\t\t\t%s *yp = yb + m * %" PRId64 ";\n", T, p.pn);
 	/* Outer spatial dims: the taps outside (so that the weights of a
 	 * kernel row are loaded once), the output rows inside. */
 	char ind[64] = "\t\t\t\t", xo[512] = "", yo[512] = "", wo[512] = "";

@@ -1,8 +1,6 @@
 /* cgen_elementwise.c - C emission for the 'elementwise' op family (see
  * ir/ops.def): broadcasting arithmetic, comparisons, logic, the variadic
- * Max / Min / Sum / Mean, Pow and Where. Also home of the loop-nest
- * printer (cg_nest_open / cg_nest_close) that the other families of this
- * backend share, and of the integer-type helpers.
+ * Max / Min / Sum / Mean, Pow and Where.
  *
  * Broadcasting is resolved at compile time: every operand gets element
  * strides over the output's dims (0 along broadcast dims), size-1 dims are
@@ -23,147 +21,6 @@
 
 #include <inttypes.h>
 #include <string.h>
-
-/* Shared with the other family files of this backend. */
-int cg_nest_open(cgen *cg, int indent, const char *var, int rank, const int64_t *dims, int k,
-		 const int64_t *st, const int64_t *off, const char *const *base, char *idx, size_t idxlen);
-void cg_nest_close(cgen *cg, int body);
-void cg_tabs(cgen *cg, int n);
-const char *cg_wide_unsigned(ir_dtype t);
-void cg_void_params(cgen *cg, const ir_node *n);
-void cg_bcast_strides(const ir_value *v, int rank, const int64_t *dims, int64_t *st);
-void cg_d2i_expr(char *buf, size_t len, ir_dtype t, const char *v); /* cgen_unary.c */
-
-#define EW_MAXOPS 34 /* output + 33 inputs */
-#define EW_IDXLEN 1024
-
-/* ------------------------------------------------------ shared helpers */
-
-void cg_tabs(cgen *cg, int n)
-{
-	static const char tabs[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
-	cg_printf(cg, "%.*s", n < (int)sizeof tabs - 1 ? n : (int)sizeof tabs - 1, tabs);
-}
-
-/* The unsigned type in which integer arithmetic of t wraps without
- * promoting to (signed) int. */
-const char *cg_wide_unsigned(ir_dtype t)
-{
-	return t == IR_I64 || t == IR_U64 ? "uint64_t" : "uint32_t";
-}
-
-/* "(void)xI;" for every parameter: for bodies that touch none of them. */
-void cg_void_params(cgen *cg, const ir_node *n)
-{
-	for (int i = 0; i < n->nin; i++)
-		if (n->in[i])
-			cg_printf(cg, "\t(void)x%d;\n", i);
-	for (int j = 0; j < n->nout; j++)
-		if (n->out[j])
-			cg_printf(cg, "\t(void)y%d;\n", j);
-}
-
-/* Element strides of v broadcast (numpy rules) to rank / dims. */
-void cg_bcast_strides(const ir_value *v, int rank, const int64_t *dims, int64_t *st)
-{
-	int64_t vd[IR_MAX_RANK], s = 1;
-	int r = cg_dims(v, vd);
-	IR_ASSERT(r <= rank);
-	for (int d = rank - 1; d >= 0; d--) {
-		int j = d - (rank - r);
-		if (j < 0 || vd[j] == 1) {
-			st[d] = 0;
-			continue;
-		}
-		IR_ASSERT(vd[j] == dims[d]);
-		st[d] = s;
-		s *= vd[j];
-	}
-}
-
-static void nest_term(char *buf, size_t len, size_t *k, const char *s)
-{
-	int w = snprintf(buf + *k, len - *k, "%s", s);
-	IR_ASSERT(w >= 0 && (size_t)w < len - *k);
-	*k += (size_t)w;
-}
-
-/* Open a loop nest over the dense space dims[0..rank) for k operands.
- * Operand i reads element base[i] + off[i] + sum_d i_d * st[i*rank + d];
- * its index expression is written to idx + i*idxlen (loop variables are
- * var0, var1, ...). Size-1 dims are dropped and a dim is merged into the
- * previous one when every operand is contiguous across both, so dense
- * operands collapse to one loop. Prints the loops at the given
- * indentation and returns the indentation of the body, or 0 when the space
- * is empty (then nothing is printed). Close with cg_nest_close. */
-int cg_nest_open(cgen *cg, int indent, const char *var, int rank, const int64_t *dims, int k,
-		 const int64_t *st, const int64_t *off, const char *const *base, char *idx, size_t idxlen)
-{
-	int64_t md[2 * IR_MAX_RANK], ms[EW_MAXOPS][2 * IR_MAX_RANK];
-	int r = 0;
-	IR_ASSERT(k <= EW_MAXOPS && rank <= 2 * IR_MAX_RANK);
-	for (int d = 0; d < rank; d++)
-		if (dims[d] == 0)
-			return 0;
-	for (int d = 0; d < rank; d++) {
-		if (dims[d] == 1)
-			continue;
-		int merge = r > 0;
-		for (int i = 0; i < k && merge; i++)
-			merge = ms[i][r - 1] == st[i * rank + d] * dims[d];
-		if (merge) {
-			md[r - 1] *= dims[d];
-			for (int i = 0; i < k; i++)
-				ms[i][r - 1] = st[i * rank + d];
-			continue;
-		}
-		md[r] = dims[d];
-		for (int i = 0; i < k; i++)
-			ms[i][r] = st[i * rank + d];
-		r++;
-	}
-	for (int l = 0; l < r; l++) {
-		cg_tabs(cg, indent + l);
-		cg_printf(cg, "for (int64_t %s%d = 0; %s%d < %" PRId64 "; %s%d++)%s\n", var, l, var, l, md[l],
-			  var, l, l == r - 1 ? " {" : "");
-	}
-	if (r == 0) {
-		cg_tabs(cg, indent);
-		cg_printf(cg, "{\n");
-	}
-	for (int i = 0; i < k; i++) {
-		char *b = idx + (size_t)i * idxlen, t[64];
-		size_t len = 0;
-		b[0] = 0;
-		if (base && base[i])
-			nest_term(b, idxlen, &len, base[i]);
-		if (off[i]) {
-			snprintf(t, sizeof t, "%s%" PRId64, len ? " + " : "", off[i]);
-			nest_term(b, idxlen, &len, t);
-		}
-		for (int l = 0; l < r; l++) {
-			int64_t s = ms[i][l];
-			if (!s)
-				continue;
-			const char *sign = s < 0 ? (len ? " - " : "0 - ") : (len ? " + " : "");
-			int64_t a = s < 0 ? -s : s;
-			if (a == 1)
-				snprintf(t, sizeof t, "%s%s%d", sign, var, l);
-			else
-				snprintf(t, sizeof t, "%s%s%d * %" PRId64, sign, var, l, a);
-			nest_term(b, idxlen, &len, t);
-		}
-		if (!len)
-			nest_term(b, idxlen, &len, "0");
-	}
-	return indent + (r ? r : 1);
-}
-
-void cg_nest_close(cgen *cg, int body)
-{
-	cg_tabs(cg, body - 1);
-	cg_printf(cg, "}\n");
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -339,9 +196,9 @@ static int pow_body(cgen *cg, ir_node *n, int ind, ir_dtype bt, ir_dtype et, con
 int cgen_elementwise(cgen *cg, ir_node *n)
 {
 	int nin = n->nin;
-	if (nin + 1 > EW_MAXOPS)
+	if (nin + 1 > CG_NEST_MAXOPS)
 		return ir_error(cg->g, n, "the C backend supports at most %d inputs here, this node has %d",
-				EW_MAXOPS - 1, nin);
+				CG_NEST_MAXOPS - 1, nin);
 	for (int i = 0; i < nin; i++)
 		if (!n->in[i])
 			return ir_error(cg->g, n, "input %d is missing", i);
@@ -355,12 +212,12 @@ int cgen_elementwise(cgen *cg, ir_node *n)
 	cg_begin_fn(cg, n);
 
 	/* operand 0 is the output, operand i+1 input i */
-	int64_t st[EW_MAXOPS * IR_MAX_RANK], off[EW_MAXOPS] = {0};
-	char idx[EW_MAXOPS][EW_IDXLEN];
+	int64_t st[CG_NEST_MAXOPS * IR_MAX_RANK], off[CG_NEST_MAXOPS] = {0};
+	char idx[CG_NEST_MAXOPS][CG_IDXLEN];
 	cg_bcast_strides(n->out[0], rank, dims, st);
 	for (int i = 0; i < nin; i++)
 		cg_bcast_strides(n->in[i], rank, dims, st + (size_t)(i + 1) * (size_t)rank);
-	int body = cg_nest_open(cg, 1, "i", rank, dims, nin + 1, st, off, NULL, &idx[0][0], EW_IDXLEN);
+	int body = cg_nest_open(cg, 1, "i", rank, dims, nin + 1, st, off, NULL, &idx[0][0], CG_IDXLEN);
 	if (!body) {
 		cg_void_params(cg, n);
 		cg_printf(cg, "}\n");
@@ -393,7 +250,7 @@ int cgen_elementwise(cgen *cg, ir_node *n)
 	} else if (n->op == IR_OP_Where) {
 		cg_tabs(cg, body);
 		cg_printf(cg, "const %s a = x1[%s], b = x2[%s];\n", T, idx[2], idx[3]);
-		char e[EW_IDXLEN + 32];
+		char e[CG_IDXLEN + 32];
 		snprintf(e, sizeof e, "x0[%s] ? a : b", idx[1]);
 		ew_store(cg, body, idx[0], rt, e);
 	} else {

@@ -1,6 +1,5 @@
 /* cgen_matmul.c - C emission for the 'matmul' op family (see ir/ops.def):
- * Gemm and MatMul, plus the helpers the conv, pool and norm emitters share
- * (cg_fits_int, cg_affine, cg_keep_loop, cg_for_split).
+ * Gemm and MatMul.
  *
  * Speed comes from the loop shapes, not from flags: gcc -O2 (gcc >= 12,
  * "very cheap" vectoriser cost model) vectorises a loop only when its trip
@@ -26,66 +25,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ shared */
-
-/* Generated code indexes with int: refuse tensors it cannot address. */
-int cg_fits_int(cgen *cg, ir_node *n)
-{
-	for (int i = 0; i < n->nin + n->nout; i++) {
-		const ir_value *v = i < n->nin ? n->in[i] : n->out[i - n->nin];
-		if (v && cg_numel(v) > INT_MAX)
-			return ir_error(cg->g, n, "value '%s' has %" PRId64 " elements; the C backend "
-					"indexes with int (at most %d)", v->name, cg_numel(v), INT_MAX);
-	}
-	return 0;
-}
-
-/* "v * s + k * d + off" as code text with the trivial terms left out (no
- * k term when k is NULL). */
-void cg_affine(char *buf, size_t len, const char *v, int64_t s, const char *k, int64_t d, int64_t off)
-{
-	size_t n = 0;
-	if (s == 1)
-		n += (size_t)snprintf(buf + n, len - n, "%s", v);
-	else
-		n += (size_t)snprintf(buf + n, len - n, "%s * %" PRId64, v, s);
-	if (k && d == 1)
-		n += (size_t)snprintf(buf + n, len - n, " + %s", k);
-	else if (k)
-		n += (size_t)snprintf(buf + n, len - n, " + %s * %" PRId64, k, d);
-	if (off > 0)
-		snprintf(buf + n, len - n, " + %" PRId64, off);
-	else if (off < 0)
-		snprintf(buf + n, len - n, " - %" PRId64, -off);
-}
-
-/* "#pragma GCC unroll 1" before a loop meant for the vectoriser: gcc -O3
- * otherwise unrolls short constant loops completely first (or vectorises
- * the enclosing loop instead), leaving scalar code several times slower
- * than -O2's. The vectorised loop is still unrolled afterwards. Known to
- * gcc >= 8 and clang. */
-void cg_keep_loop(cgen *cg, const char *ind)
-{
-	cg_printf(cg, "%s#pragma GCC unroll 1\n", ind);
-}
-
-/* for (int VAR = lo; VAR < hi; VAR++) BODY, split into parts whose trip
- * counts are a multiple of 8, then of 4, then the rest, so that gcc -O2
- * vectorises all but at most 3 iterations whatever the extent (and with
- * 4- or 8-lane vectors alike). BODY is one statement. */
-void cg_for_split(cgen *cg, const char *ind, const char *var, int64_t lo, int64_t hi, const char *body)
-{
-	int64_t cut[4] = {lo, lo + (hi - lo) / 8 * 8, lo + (hi - lo) / 4 * 4, hi};
-	for (int i = 0; i < 3; i++) {
-		if (cut[i + 1] <= cut[i])
-			continue;
-		if (i < 2)
-			cg_keep_loop(cg, ind);
-		cg_printf(cg, "%sfor (int %s = %" PRId64 "; %s < %" PRId64 "; %s++)\n%s\t%s\n", ind, var, cut[i], var,
-			  cut[i + 1], var, ind, body);
-	}
-}
 
 /* ------------------------------------------------------------ matmul */
 

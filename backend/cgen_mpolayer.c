@@ -4,32 +4,37 @@
  *
  * The batch is contracted site by site, as passes/mpo.c does, on a state
  * held in the node's scratch region of the workspace (two ping-pong
- * buffers and one row, sized at compile time; no malloc, reentrant with
- * one context per thread). Before site k the state is
+ * buffers sized at compile time; no malloc, reentrant with one context
+ * per thread). Before site k the state is
  *
  *   S_k[a, j, z],  a < χ_k, j < din_k,  z < Z_k = (din_{k+1} .. din_S, lane, dout_1 .. dout_{k-1})
  *
- * (row-major; lane = the vector within the batch tile). Site k computes,
- * for each (b, i), the row t[z] = Σ_{a,j} core_k[a, i, j, b] S_k[a, j, z]
- * (an axpy per (a, j) over the contiguous z, literal trip count, so gcc
- * vectorises it) and stores it as S_{k+1}[b, z, i]: the new output digit
- * goes last, which keeps the next site's (a, j) leading. S_1 is X
- * transposed (column j, then lane) and zero-padded to 2^n_in rows; after
- * the last site the state is (lane, dout_1 .. dout_S) = Y zero-padded to
+ * (row-major; lane = the vector within the batch tile), and site k computes
+ *
+ *   S_{k+1}[b, z, i] = Σ_{a,j} core_k[a, i, j, b] S_k[a, j, z]
+ *
+ * putting the new output digit i last, which keeps the next site's (a, j)
+ * leading and every Z_k large (2^(n_in + n_out) / (din_k dout_k) / 2^(bits
+ * not yet seen) per lane), unlike a layout with the batch last. S_1 is X
+ * transposed (column j, then lane) zero-padded to 2^n_in rows; after the
+ * last site the state is (lane, dout_1 .. dout_S), Y zero-padded to
  * 2^n_out columns, which is truncated to N and gets B added.
  *
- * Every Z_k is 2^(n_in + n_out) / (din_k dout_k) · lanes / 2^(bits not yet
- * seen), i.e. large for every site, unlike a layout with the batch last.
- * The batch tile is the whole batch when the scratch stays under 1 MiB.
+ * The kernel is the dense Gemm emitter's (cgen_matmul.c): for each (b, i)
+ * and each panel of P consecutive z (P = 32 floats or 16 doubles, smaller
+ * when Z_k is), P accumulators stay in registers while (a, j) runs, as
+ * P/8 literal loops of 8 that gcc -O2 vectorises and unrolls; the panel is
+ * then stored once (with stride dout_k). The batch tile is the whole batch
+ * while the scratch stays under 1 MiB.
  */
 #include "cgen_internal.h"
 
 #include <inttypes.h>
 #include <limits.h>
+#include <string.h>
 
 /* Defined in cgen_matmul.c (shared by the matmul/conv/pool/norm emitters). */
-int cg_fits_int(cgen *cg, ir_node *n);
-void cg_for_split(cgen *cg, const char *ind, const char *var, int64_t lo, int64_t hi, const char *body);
+void cg_keep_loop(cgen *cg, const char *ind);
 
 #define MPL_MAX_SITES 64
 #define MPL_SCRATCH_BUDGET ((int64_t)1 << 20) /* bytes, before the tile is cut */
@@ -41,7 +46,6 @@ typedef struct mpl_plan {
 	int64_t dout[MPL_MAX_SITES], din[MPL_MAX_SITES], bond[MPL_MAX_SITES + 1];
 	int64_t Z[MPL_MAX_SITES];  /* Z_k with bt lanes */
 	int64_t buf;               /* elements per state buffer (64-byte multiple) */
-	int64_t row;               /* elements of the t row */
 	size_t esize;              /* element size */
 } mpl_plan;
 
@@ -64,31 +68,32 @@ static int mpl_make(const ir_node *n, mpl_plan *p)
 		p->bond[k + 1] = s->d[3].v;
 		p->Np *= p->dout[k];
 		p->Kp *= p->din[k];
+		if (p->Np > INT_MAX || p->Kp > INT_MAX || p->bond[k + 1] > INT_MAX)
+			return -1; /* before anything overflows */
 	}
-	/* Per lane: Z_k without lanes, the largest state and row. */
-	int64_t z1[MPL_MAX_SITES], state = 0, row = 0, pre = 1;
+	/* Per lane: Z_k without lanes and the largest state. */
+	int64_t z1[MPL_MAX_SITES], state = 0, pre = 1;
 	for (int k = 0; k < p->S; k++) {
 		int64_t rest = 1;
 		for (int l = k + 1; l < p->S; l++)
 			rest *= p->din[l];
 		z1[k] = rest * pre;
 		pre *= p->dout[k];
-		int64_t before = p->bond[k] * p->din[k] * z1[k], after = p->bond[k + 1] * p->dout[k] * z1[k];
-		state = before > state ? before : state;
-		state = after > state ? after : state;
-		row = z1[k] > row ? z1[k] : row;
+		double before = (double)p->bond[k] * (double)p->din[k] * (double)z1[k];
+		double after = (double)p->bond[k + 1] * (double)p->dout[k] * (double)z1[k];
+		if (before > INT_MAX / 4 || after > INT_MAX / 4)
+			return -1;
+		state = (int64_t)before > state ? (int64_t)before : state;
+		state = (int64_t)after > state ? (int64_t)after : state;
 	}
-	if (state > INT_MAX / 4 || row > INT_MAX / 4)
-		return -1;
-	int64_t per = (2 * state + row) * (int64_t)p->esize;
+	int64_t per = 2 * state * (int64_t)p->esize;
 	p->bt = p->batch < 1 ? 1 : p->batch;
 	if (p->bt * per > MPL_SCRATCH_BUDGET)
 		p->bt = MPL_SCRATCH_BUDGET / per > 1 ? MPL_SCRATCH_BUDGET / per : 1;
-	if (p->bt * (2 * state + row) > INT_MAX / 2)
+	if (p->bt * 2 * state > INT_MAX / 2)
 		return -1;
 	int64_t align = 64 / (int64_t)p->esize;
 	p->buf = (state * p->bt + align - 1) / align * align;
-	p->row = row * p->bt;
 	for (int k = 0; k < p->S; k++)
 		p->Z[k] = z1[k] * p->bt;
 	return 0;
@@ -99,7 +104,7 @@ int64_t cgen_mpolayer_scratch(const ir_node *n)
 	mpl_plan p;
 	if (mpl_make(n, &p) || p.batch == 0)
 		return 0; /* cgen_mpolayer reports the error */
-	return (int64_t)p.esize * (2 * p.buf + p.row);
+	return (int64_t)p.esize * 2 * p.buf;
 }
 
 static const char tabs[] = "\t\t\t\t\t\t\t\t\t\t\t\t";
@@ -153,35 +158,49 @@ static const char *idx(char *buf, size_t len, int nv, const char *const *v, cons
 /* Site k: S_k (buffer in) -> S_{k+1} (buffer out), see the top comment. */
 static void emit_site(cgen *cg, const ir_node *n, const mpl_plan *p, int k, const char *in, const char *out)
 {
-	const char *T = ir_dtype_c_type(n->in[0]->dtype);
+	ir_dtype t = n->in[0]->dtype;
+	const char *T = ir_dtype_c_type(t);
 	int64_t A = p->bond[k], J = p->din[k], I = p->dout[k], B = p->bond[k + 1], Z = p->Z[k];
-	char e1[256], e2[256], body[600], lit[64];
-	cg_printf(cg, "\t\t/* site %d: core (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), rows of %" PRId64
-		  " */\n", k + 1, A, I, J, B, Z);
-	const char *lv[2] = {"b", "i"}, *av[2] = {"a", "j"};
-	int64_t le[2] = {B, I}, ae[2] = {A, J};
-	int ind = open_loops(cg, 2, 2, lv, le);
-	const char *ov[2] = {"b", NULL};
-	int64_t oe[2] = {B, Z};
-	if (I == 1) /* the output row itself */
-		cg_printf(cg, "%.*s%s *restrict t = %s + %s;\n", ind, tabs, T, out, idx(e1, sizeof e1, 2, ov, oe));
-	else
-		cg_printf(cg, "%.*s%s *restrict t = row;\n", ind, tabs, T);
-	snprintf(body, sizeof body, "t[z] = %s;", cg_literal(n->in[0]->dtype, 0, lit, sizeof lit));
-	cg_for_split(cg, tabs + sizeof tabs - 1 - ind, "z", 0, Z, body);
+	int64_t P = t == IR_F32 ? 32 : 16;
+	while (Z % P) /* Z_k is a power of two times the tile */
+		P /= 2;
+	char e1[256], e2[256], lit[64];
+	cg_printf(cg, "\t\t/* site %d: core (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), %" PRId64
+		  " columns in panels of %" PRId64 " */\n", k + 1, A, I, J, B, Z, P);
+	const char *lv[3] = {"b", "i", "z0"}, *av[2] = {"a", "j"};
+	int64_t le[3] = {B, I, Z / P}, ae[2] = {A, J};
+	int ind = open_loops(cg, 2, 3, lv, le);
+	cg_printf(cg, "%.*s%s acc[%" PRId64 "];\n", ind, tabs, T, P);
+	cg_printf(cg, "%.*sfor (int q = 0; q < %" PRId64 "; q++)\n%.*sacc[q] = %s;\n", ind, tabs, P, ind + 1, tabs,
+		  cg_literal(t, 0, lit, sizeof lit));
 	int ind2 = open_loops(cg, ind, 2, av, ae);
 	const char *cv[4] = {"a", "i", "j", "b"}, *vv[3] = {"a", "j", NULL};
 	int64_t ce[4] = {A, I, J, B}, ve[3] = {A, J, Z};
 	cg_printf(cg, "%.*sconst %s w = x%d[%s];\n", ind2, tabs, T, 2 + k, idx(e1, sizeof e1, 4, cv, ce));
-	cg_printf(cg, "%.*sconst %s *restrict v = %s + %s;\n", ind2, tabs, T, in, idx(e2, sizeof e2, 3, vv, ve));
-	cg_for_split(cg, tabs + sizeof tabs - 1 - ind2, "z", 0, Z, "t[z] += w * v[z];");
-	cg_printf(cg, "%.*s}\n", ind2 - 1, tabs);
-	if (I > 1) { /* S_{k+1}[b, z, i] = t[z] */
-		const char *sv[3] = {"b", "z", "i"};
-		int64_t se[3] = {B, Z, I};
-		cg_printf(cg, "%.*sfor (int z = 0; z < %" PRId64 "; z++)\n%.*s%s[%s] = t[z];\n", ind, tabs, Z, ind + 1,
-			  tabs, out, idx(e1, sizeof e1, 3, sv, se));
+	idx(e2, sizeof e2, 3, vv, ve);
+	if (Z > P && !strcmp(e2, "0")) /* + z0 P */
+		snprintf(e2, sizeof e2, "z0 * %" PRId64, P);
+	else if (Z > P)
+		snprintf(e2 + strlen(e2), sizeof e2 - strlen(e2), " + z0 * %" PRId64, P);
+	cg_printf(cg, "%.*sconst %s *restrict v = %s + %s;\n", ind2, tabs, T, in, e2);
+	for (int64_t q = 0; q < P; q += 8) {
+		cg_keep_loop(cg, tabs + sizeof tabs - 1 - ind2);
+		cg_printf(cg, "%.*sfor (int q = %" PRId64 "; q < %" PRId64 "; q++)\n%.*sacc[q] += w * v[q];\n", ind2,
+			  tabs, q, q + 8 < P ? q + 8 : P, ind2 + 1, tabs);
 	}
+	cg_printf(cg, "%.*s}\n", ind2 - 1, tabs);
+	/* S_{k+1}[b, z, i] with z = z0 P + q: b Z I + z I + i */
+	char zt[64], bt[64] = "", it[32] = "";
+	if (Z > P)
+		snprintf(zt, sizeof zt, I > 1 ? "(z0 * %" PRId64 " + q)" : "z0 * %" PRId64 " + q", P);
+	else
+		snprintf(zt, sizeof zt, "q");
+	if (B > 1)
+		snprintf(bt, sizeof bt, "b * %" PRId64 " + ", Z * I);
+	if (I > 1)
+		snprintf(it, sizeof it, " * %" PRId64 " + i", I);
+	cg_printf(cg, "%.*sfor (int q = 0; q < %" PRId64 "; q++)\n%.*s%s[%s%s%s] = acc[q];\n", ind, tabs, P, ind + 1,
+		  tabs, out, bt, zt, it);
 	cg_printf(cg, "%.*s}\n", ind - 1, tabs);
 }
 
@@ -207,13 +226,8 @@ int cgen_mpolayer(cgen *cg, ir_node *n)
 		cg_printf(cg, "\t(void)y0;\n}\n");
 		return 0;
 	}
-	int need_row = 0;
-	for (int k = 0; k < p.S; k++)
-		need_row |= p.dout[k] > 1;
 	cg_printf(cg, "\t%s *restrict s0 = (%s *)scratch;\n", T, T);
 	cg_printf(cg, "\t%s *restrict s1 = s0 + %" PRId64 ";\n", T, p.buf);
-	if (need_row)
-		cg_printf(cg, "\t%s *restrict row = s0 + %" PRId64 ";\n", T, 2 * p.buf);
 	/* The tile loop; b0 and nb are literals when there is one tile / no
 	 * partial tile. */
 	int tiled = p.bt < p.batch, partial = p.batch % p.bt != 0;

@@ -17,10 +17,6 @@
 #include <inttypes.h>
 #include <math.h>
 
-/* Defined in cgen_matmul.c (shared by the matmul/conv/pool/norm emitters). */
-int cg_fits_int(cgen *cg, ir_node *n);
-void cg_for_split(cgen *cg, const char *ind, const char *var, int64_t lo, int64_t hi, const char *body);
-
 /* Training mode: the statistics of the batch, per channel. */
 static void emit_batch_stats(cgen *cg, ir_node *n, int64_t nb, int64_t c, int64_t ip)
 {

@@ -31,11 +31,6 @@
 
 #include "../passes/op_conv.h"
 
-/* Defined in cgen_matmul.c (shared by the matmul/conv/pool/norm emitters). */
-int cg_fits_int(cgen *cg, ir_node *n);
-void cg_affine(char *buf, size_t len, const char *v, int64_t s, const char *k, int64_t d, int64_t off);
-void cg_for_split(cgen *cg, const char *ind, const char *var, int64_t lo, int64_t hi, const char *body);
-
 /* Append " + v * c" (or " + v", nothing for c = 0) to a sum being built. */
 static void add_term(char *buf, size_t len, size_t *at, const char *v, int64_t c)
 {

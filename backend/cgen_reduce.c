@@ -28,66 +28,16 @@
 
 #include "ops.h"
 
-/* In cgen_elementwise.c / cgen_unary.c. */
-int cg_nest_open(cgen *cg, int indent, const char *var, int rank, const int64_t *dims, int k,
-		 const int64_t *st, const int64_t *off, const char *const *base, char *idx, size_t idxlen);
-void cg_nest_close(cgen *cg, int body);
-void cg_tabs(cgen *cg, int n);
-const char *cg_wide_unsigned(ir_dtype t);
-void cg_void_params(cgen *cg, const ir_node *n);
-void cg_d2i_expr(char *buf, size_t len, ir_dtype t, const char *v);
-void cg_int_limits(ir_dtype t, const char **lo, const char **hi);
-
-#define RD_IDXLEN 1024
-
 static int rd_is_arg(const ir_node *n) { return n->op == IR_OP_ArgMax || n->op == IR_OP_ArgMin; }
 
-static int rd_axes_input(const ir_node *n)
-{
-	int since = n->op == IR_OP_ReduceSum ? 13 : 18;
-	return n->opset == 0 || n->opset >= since;
-}
-
-/* The reduced dims of the input as a bit mask. */
+/* The reduced dims as a bit mask (passes/op_reduce.c). */
 static int rd_mask(cgen *cg, ir_node *n, int rank, unsigned *mask)
 {
-	int64_t axes[64];
-	int k;
-	*mask = 0;
-	if (rd_is_arg(n)) {
-		axes[0] = ir_attr_int(n, "axis", 0);
-		k = 1;
-	} else if (rd_axes_input(n)) {
-		ir_value *a = n->nin > 1 ? n->in[1] : NULL;
-		if (!a) {
-			k = 0;
-		} else if (!a->konst) {
-			return ir_error(cg->g, n, "the C backend needs constant axes (input '%s' is computed)", a->name);
-		} else if ((k = op_read_ints(cg->g, n, a->konst, axes, 64)) < 0) {
-			return -1;
-		}
-	} else {
-		const int64_t *p;
-		k = ir_attr_ints(n, "axes", &p);
-		if (k > 64)
-			return ir_error(cg->g, n, "attribute 'axes' has %d entries", k);
-		if (k > 0)
-			memcpy(axes, p, (size_t)k * sizeof *axes);
-	}
-	if (k <= 0) {
-		if (!ir_attr_int(n, "noop_with_empty_axes", 0))
-			*mask = rank ? (1u << rank) - 1 : 0;
-		return 0;
-	}
-	for (int i = 0; i < k; i++) {
-		int ax;
-		if (rank == 0)
-			continue; /* axis 0 / -1 of a scalar: the scalar itself */
-		if (op_axis(cg->g, n, axes[i], rank, &ax))
-			return -1;
-		*mask |= 1u << ax;
-	}
-	return 0;
+	int rc = reduce_axes_mask(cg->g, n, n->in, rank, mask);
+	if (rc == 1)
+		return ir_error(cg->g, n, "the C backend needs constant axes (input '%s' is computed)",
+				n->in[1]->name);
+	return rc;
 }
 
 /* The accumulator type and its identity. */
@@ -122,7 +72,7 @@ static void rd_step(cgen *cg, int ind, ir_node *n, ir_dtype t, const char *v)
 {
 	int fl = ir_dtype_is_float(t);
 	/* into the 64-bit domain: sign-extend signed, zero-extend the rest */
-	char w[RD_IDXLEN + 64];
+	char w[CG_IDXLEN + 64];
 	if (fl || n->op == IR_OP_ReduceL2)
 		snprintf(w, sizeof w, "(double)%s", v);
 	else if (ir_dtype_is_signed(t))
@@ -191,7 +141,7 @@ static void rd_per_output(cgen *cg, ir_node *n, ir_dtype t, int nd, int nk, cons
 {
 	const char *T = ir_dtype_c_type(t), *A = rd_acc_type(n, t);
 	const char *RT = ir_dtype_c_type(n->out[0]->dtype);
-	char idx[2][RD_IDXLEN], inner[1][RD_IDXLEN], e[RD_IDXLEN + 64];
+	char idx[2][CG_IDXLEN], inner[1][CG_IDXLEN], e[CG_IDXLEN + 64];
 	int64_t st[2 * IR_MAX_RANK], off[2] = {0, 0}, ds = 1;
 	/* output (dense over kept dims) and input base */
 	for (int d = nk - 1; d >= 0; d--) {
@@ -199,7 +149,7 @@ static void rd_per_output(cgen *cg, ir_node *n, ir_dtype t, int nd, int nk, cons
 		ds *= vd[d];
 		st[nk + d] = vs[d];
 	}
-	int ob = cg_nest_open(cg, 1, "i", nk, vd, 2, st, off, NULL, &idx[0][0], RD_IDXLEN);
+	int ob = cg_nest_open(cg, 1, "i", nk, vd, 2, st, off, NULL, &idx[0][0], CG_IDXLEN);
 	if (!ob)
 		return;
 	const char *base[1] = {idx[1]};
@@ -209,7 +159,7 @@ static void rd_per_output(cgen *cg, ir_node *n, ir_dtype t, int nd, int nk, cons
 		/* max first; no finite shift for +-inf (NaN stays) */
 		cg_tabs(cg, ob);
 		cg_printf(cg, "double m = -(double)INFINITY;\n");
-		int ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], RD_IDXLEN);
+		int ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], CG_IDXLEN);
 		if (ib) {
 			cg_tabs(cg, ib);
 			cg_printf(cg, "const double q = (double)x0[%s];\n", inner[0]);
@@ -223,7 +173,7 @@ static void rd_per_output(cgen *cg, ir_node *n, ir_dtype t, int nd, int nk, cons
 		cg_printf(cg, "m = 0;\n");
 		cg_tabs(cg, ob);
 		cg_printf(cg, "double acc = 0.0;\n");
-		ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], RD_IDXLEN);
+		ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], CG_IDXLEN);
 		if (ib) {
 			cg_tabs(cg, ib);
 			cg_printf(cg, "acc += exp((double)x0[%s] - m);\n", inner[0]);
@@ -266,7 +216,7 @@ static void rd_per_output(cgen *cg, ir_node *n, ir_dtype t, int nd, int nk, cons
 	} else {
 		cg_tabs(cg, ob);
 		cg_printf(cg, "%s acc = %s;\n", A, rd_init(n, t));
-		int ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], RD_IDXLEN);
+		int ib = cg_nest_open(cg, ob, "j", nr, vd + nk, 1, vs + nk, off, base, &inner[0][0], CG_IDXLEN);
 		if (ib) {
 			snprintf(e, sizeof e, "x0[%s]", inner[0]);
 			rd_step(cg, ib, n, t, e);
@@ -298,7 +248,7 @@ static void rd_streaming(cgen *cg, ir_node *n, ir_dtype t, int rank, const int64
 {
 	const char *T = ir_dtype_c_type(t), *W = cg_wide_unsigned(t);
 	int fl = ir_dtype_is_float(t);
-	char idx[2][RD_IDXLEN], lit[64];
+	char idx[2][CG_IDXLEN], lit[64];
 	int64_t st[2 * IR_MAX_RANK], off[2] = {0, 0}, s = 1, os = 1;
 	for (int d = rank - 1; d >= 0; d--) {
 		st[rank + d] = s; /* input, dense */
@@ -318,7 +268,7 @@ static void rd_streaming(cgen *cg, ir_node *n, ir_dtype t, int rank, const int64
 	default: init = fl ? cg_literal(t, 0, lit, sizeof lit) : "0"; break;
 	}
 	cg_printf(cg, "\tfor (int64_t i = 0; i < %" PRId64 "; i++)\n\t\ty0[i] = (%s)%s;\n", onel, T, init);
-	int b = cg_nest_open(cg, 1, "i", rank, dims, 2, st, off, NULL, &idx[0][0], RD_IDXLEN);
+	int b = cg_nest_open(cg, 1, "i", rank, dims, 2, st, off, NULL, &idx[0][0], CG_IDXLEN);
 	if (b) {
 		cg_tabs(cg, b);
 		cg_printf(cg, "const %s v = x0[%s];\n", T, idx[1]);
@@ -362,24 +312,10 @@ int cgen_reduce(cgen *cg, ir_node *n)
 		return -1;
 	if (rd_is_arg(n) && rank == 0)
 		return ir_error(cg->g, n, "%s of a scalar is not supported", ir_ops[n->op].name);
-	int64_t onel = cg_numel(n->out[0]), count = 1;
+	int64_t onel = cg_numel(n->out[0]), count;
 	/* the view: kept dims then reduced dims, each in input order */
-	int64_t st[IR_MAX_RANK], vd[IR_MAX_RANK], vs[IR_MAX_RANK], s = 1;
-	int nd = 0, nk = 0;
-	for (int i = rank - 1; i >= 0; i--) {
-		st[i] = s;
-		s *= dims[i];
-	}
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < rank; i++)
-			if (!!(mask & (1u << i)) == pass) {
-				vd[nd] = dims[i];
-				vs[nd++] = st[i];
-				if (pass)
-					count *= dims[i];
-				else
-					nk++;
-			}
+	int64_t vd[IR_MAX_RANK], vs[IR_MAX_RANK];
+	int nk = reduce_view(rank, dims, mask, vd, vs, &count);
 
 	cg_begin_fn(cg, n);
 	if (n->nin > 1 && n->in[1])
@@ -412,7 +348,7 @@ int cgen_reduce(cgen *cg, ir_node *n)
 	if (inner_kept && streamable && count > 1)
 		rd_streaming(cg, n, t, rank, dims, mask, onel, count);
 	else
-		rd_per_output(cg, n, t, nd, nk, vd, vs, count);
+		rd_per_output(cg, n, t, rank, nk, vd, vs, count);
 	cg_printf(cg, "}\n");
 	return 0;
 }

@@ -20,27 +20,7 @@
 
 #include "ops.h"
 
-/* In cgen_elementwise.c. */
-int cg_nest_open(cgen *cg, int indent, const char *var, int rank, const int64_t *dims, int k,
-		 const int64_t *st, const int64_t *off, const char *const *base, char *idx, size_t idxlen);
-void cg_nest_close(cgen *cg, int body);
-void cg_tabs(cgen *cg, int n);
-void cg_void_params(cgen *cg, const ir_node *n);
-void cg_bcast_strides(const ir_value *v, int rank, const int64_t *dims, int64_t *st);
-
 #define SH_MAXR (2 * IR_MAX_RANK)
-#define SH_IDXLEN 1024
-
-static int sh_opset_below(const ir_node *n, int v) { return n->opset > 0 && n->opset < v; }
-
-static void sh_dense_strides(int rank, const int64_t *dims, int64_t *st)
-{
-	int64_t s = 1;
-	for (int i = rank - 1; i >= 0; i--) {
-		st[i] = s;
-		s *= dims[i];
-	}
-}
 
 /* "(void)xI;" for the inputs from 'from' on (shape and axes inputs that
  * the code does not read). */
@@ -56,10 +36,10 @@ static void sh_void_inputs(cgen *cg, const ir_node *n, int from)
 static void sh_strided_copy(cgen *cg, int rank, const int64_t *dims, const int64_t *ist, int64_t ioff)
 {
 	int64_t st[2 * SH_MAXR], off[2] = {0, ioff};
-	char idx[2][SH_IDXLEN];
-	sh_dense_strides(rank, dims, st);
+	char idx[2][CG_IDXLEN];
+	op_dense_strides(rank, dims, st);
 	memcpy(st + rank, ist, (size_t)rank * sizeof *ist);
-	int b = cg_nest_open(cg, 1, "i", rank, dims, 2, st, off, NULL, &idx[0][0], SH_IDXLEN);
+	int b = cg_nest_open(cg, 1, "i", rank, dims, 2, st, off, NULL, &idx[0][0], CG_IDXLEN);
 	if (!b) {
 		cg_printf(cg, "\t(void)x0;\n\t(void)y0;\n");
 		return;
@@ -129,87 +109,24 @@ static int sh_constant(cgen *cg, ir_node *n)
 	return 0;
 }
 
-/* Slice's first element and step per input dim (ONNX clamping rules),
+/* Slice's first element and step per input dim (passes/op_shape.c),
  * checked against the inferred output shape. */
 static int sh_slice_plan(cgen *cg, ir_node *n, int rank, const int64_t *dims, const int64_t *odims,
 			 int64_t *start, int64_t *step)
 {
-	int64_t st[64], en[64], ax[64], sp[64];
-	int ks, ke, ka = -1, kp = -1;
-	if (sh_opset_below(n, 10)) {
-		const int64_t *p;
-		if ((ks = ir_attr_ints(n, "starts", &p)) > 64 || ks < 0)
-			return ir_error(cg->g, n, "bad attribute 'starts'");
-		memcpy(st, p, (size_t)ks * sizeof *p);
-		if ((ke = ir_attr_ints(n, "ends", &p)) > 64 || ke < 0)
-			return ir_error(cg->g, n, "bad attribute 'ends'");
-		memcpy(en, p, (size_t)ke * sizeof *p);
-		if ((ka = ir_attr_ints(n, "axes", &p)) > 64)
-			return ir_error(cg->g, n, "bad attribute 'axes'");
-		if (ka > 0)
-			memcpy(ax, p, (size_t)ka * sizeof *p);
-	} else {
-		for (int i = 1; i < n->nin && i < 5; i++)
-			if (n->in[i] && !n->in[i]->konst)
-				return ir_error(cg->g, n, "the C backend needs constant slice parameters (input '%s' "
-						"is computed)", n->in[i]->name);
-		if (n->nin < 3 || !n->in[1] || !n->in[2])
-			return ir_error(cg->g, n, "the inputs starts and ends are required");
-		ks = op_read_ints(cg->g, n, n->in[1]->konst, st, 64);
-		ke = op_read_ints(cg->g, n, n->in[2]->konst, en, 64);
-		if (n->nin > 3 && n->in[3])
-			ka = op_read_ints(cg->g, n, n->in[3]->konst, ax, 64);
-		if (n->nin > 4 && n->in[4])
-			kp = op_read_ints(cg->g, n, n->in[4]->konst, sp, 64);
-		if (ks < 0 || ke < 0 || (n->nin > 3 && n->in[3] && ka < 0) || (n->nin > 4 && n->in[4] && kp < 0))
-			return -1;
-	}
-	if (ke != ks || (ka >= 0 && ka != ks) || (kp >= 0 && kp != ks) || (ka < 0 && ks > rank))
-		return ir_error(cg->g, n, "starts, ends, axes and steps must have the same length");
-	for (int d = 0; d < rank; d++) {
-		start[d] = 0;
-		step[d] = 1;
-	}
-	for (int i = 0; i < ks; i++) {
-		int a = i;
-		if (ka >= 0 && op_axis(cg->g, n, ax[i], rank, &a))
-			return -1;
-		int64_t d = dims[a], s = st[i], e = en[i], k = kp >= 0 ? sp[i] : 1, len;
-		if (k == 0)
-			return ir_error(cg->g, n, "step for axis %d is 0", a);
-		if (s < 0)
-			s += d;
-		if (e < 0)
-			e += d;
-		if (k > 0) {
-			s = s < 0 ? 0 : s > d ? d : s;
-			e = e < 0 ? 0 : e > d ? d : e;
-			len = e > s ? (e - s - 1) / k + 1 : 0;
-		} else {
-			s = s < 0 ? 0 : s > d - 1 ? d - 1 : s;
-			e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
-			len = s > e ? (int64_t)((uint64_t)(s - e - 1) / ((uint64_t)0 - (uint64_t)k)) + 1 : 0;
-		}
-		if (len != odims[a])
+	int64_t len[IR_MAX_RANK];
+	for (int i = 1; i < n->nin && i < 5; i++)
+		if (n->in[i] && !n->in[i]->konst)
+			return ir_error(cg->g, n, "the C backend needs constant slice parameters (input '%s' "
+					"is computed)", n->in[i]->name);
+	int rc = shape_slice_plan(cg->g, n, rank, dims, n->in, start, step, len);
+	if (rc)
+		return rc < 0 ? -1 : ir_error(cg->g, n, "the slice parameters are not known");
+	for (int a = 0; a < rank; a++)
+		if (len[a] != odims[a])
 			return ir_error(cg->g, n, "slice of axis %d has %lld elements but the output dim is %lld", a,
-					(long long)len, (long long)odims[a]);
-		start[a] = s;
-		step[a] = k;
-	}
+					(long long)len[a], (long long)odims[a]);
 	return 0;
-}
-
-static void sh_shape_window(const ir_node *n, int rank, int64_t *lo, int64_t *hi)
-{
-	int64_t s = ir_attr_int(n, "start", 0), e = ir_attr_int(n, "end", rank);
-	if (s < 0)
-		s += rank;
-	if (e < 0)
-		e += rank;
-	s = s < 0 ? 0 : s > rank ? rank : s;
-	e = e < 0 ? 0 : e > rank ? rank : e;
-	*lo = s;
-	*hi = e > s ? e : s;
 }
 
 static int sh_gather(cgen *cg, ir_node *n)
@@ -296,7 +213,7 @@ int cgen_shape(cgen *cg, ir_node *n)
 		return sh_constant(cg, n);
 	case IR_OP_Shape: {
 		int64_t lo, hi;
-		sh_shape_window(n, rank, &lo, &hi);
+		shape_window(n, rank, &lo, &hi);
 		cg_begin_fn(cg, n);
 		cg_printf(cg, "\t(void)x0;\n");
 		if (hi == lo)
@@ -338,7 +255,7 @@ int cgen_shape(cgen *cg, ir_node *n)
 		int k = ir_attr_ints(n, "perm", &p);
 		if (k >= 0 && k != rank)
 			return ir_error(cg->g, n, "perm has %d entries but the input has rank %d", k, rank);
-		sh_dense_strides(rank, xd, st);
+		op_dense_strides(rank, xd, st);
 		for (int i = 0; i < rank; i++)
 			vs[i] = st[k >= 0 ? p[i] : rank - 1 - i];
 		cg_begin_fn(cg, n);
@@ -356,7 +273,7 @@ int cgen_shape(cgen *cg, ir_node *n)
 			return ir_error(cg->g, n, "output rank %d differs from the input rank %d", orank, rank);
 		if (sh_slice_plan(cg, n, rank, xd, od, start, step))
 			return -1;
-		sh_dense_strides(rank, xd, st);
+		op_dense_strides(rank, xd, st);
 		for (int i = 0; i < rank; i++) {
 			off += start[i] * st[i];
 			vs[i] = step[i] * st[i];
@@ -377,7 +294,7 @@ int cgen_shape(cgen *cg, ir_node *n)
 	case IR_OP_Tile:
 		if (orank != rank)
 			return ir_error(cg->g, n, "output rank %d differs from the input rank %d", orank, rank);
-		sh_dense_strides(rank, xd, st);
+		op_dense_strides(rank, xd, st);
 		for (int i = 0; i < rank; i++) {
 			if (xd[i] && od[i] % xd[i])
 				return ir_error(cg->g, n, "output dim %d (%lld) is not a multiple of the input's (%lld)",

@@ -20,37 +20,7 @@
 
 #include "ops.h"
 
-/* In cgen_elementwise.c. */
-void cg_tabs(cgen *cg, int n);
-void cg_void_params(cgen *cg, const ir_node *n);
-
 #define SM_BLOCK 64
-
-static int sm_legacy(const ir_node *n) { return n->opset > 0 && n->opset < 13; }
-
-/* The view [outer, len, stride] of the input. */
-static int sm_view(cgen *cg, ir_node *n, int64_t *outer, int64_t *len, int64_t *stride)
-{
-	int64_t dims[IR_MAX_RANK];
-	int rank = cg_dims(n->in[0], dims), axis;
-	int64_t a = ir_attr_int(n, "axis", sm_legacy(n) ? 1 : -1);
-	*outer = *len = *stride = 1;
-	if (rank == 0)
-		return 0;
-	if (op_axis(cg->g, n, a, rank, &axis))
-		return -1;
-	for (int i = 0; i < axis; i++)
-		*outer *= dims[i];
-	if (sm_legacy(n)) {
-		for (int i = axis; i < rank; i++)
-			*len *= dims[i];
-	} else {
-		*len = dims[axis];
-		for (int i = axis + 1; i < rank; i++)
-			*stride *= dims[i];
-	}
-	return 0;
-}
 
 /* One contiguous run per outer index. */
 static void sm_rows(cgen *cg, ir_dtype t, int logsm, int64_t outer, int64_t len)
@@ -156,7 +126,9 @@ int cgen_softmax(cgen *cg, ir_node *n)
 	ir_dtype t = n->in[0]->dtype;
 	if (!ir_dtype_is_float(t))
 		return ir_error(cg->g, n, "%s takes float or double, got %s", ir_ops[n->op].name, ir_dtype_name(t));
-	if (sm_view(cg, n, &outer, &len, &S))
+	int64_t dims[IR_MAX_RANK];
+	int rank = cg_dims(n->in[0], dims);
+	if (softmax_view(cg->g, n, rank, dims, &outer, &len, &S))
 		return -1;
 	cg_begin_fn(cg, n);
 	if (cg_numel(n->in[0]) == 0)

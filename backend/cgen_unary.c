@@ -17,67 +17,14 @@
 #include <math.h>
 #include <string.h>
 
-/* In cgen_elementwise.c. */
-void cg_tabs(cgen *cg, int n);
-const char *cg_wide_unsigned(ir_dtype t);
-void cg_void_params(cgen *cg, const ir_node *n);
-/* Defined here, shared with cgen_elementwise.c and cgen_reduce.c. */
-void cg_d2i_expr(char *buf, size_t len, ir_dtype t, const char *v);
-void cg_int_limits(ir_dtype t, const char **lo, const char **hi);
-
-/* The <stdint.h> limits of an integer (or bool) dtype, as C source. */
-void cg_int_limits(ir_dtype t, const char **lo, const char **hi)
-{
-	switch (t) {
-	case IR_BOOL: *lo = "0"; *hi = "1"; return;
-	case IR_I8: *lo = "INT8_MIN"; *hi = "INT8_MAX"; return;
-	case IR_I16: *lo = "INT16_MIN"; *hi = "INT16_MAX"; return;
-	case IR_I32: *lo = "INT32_MIN"; *hi = "INT32_MAX"; return;
-	case IR_I64: *lo = "INT64_MIN"; *hi = "INT64_MAX"; return;
-	case IR_U8: *lo = "0"; *hi = "UINT8_MAX"; return;
-	case IR_U16: *lo = "0"; *hi = "UINT16_MAX"; return;
-	case IR_U32: *lo = "0"; *hi = "UINT32_MAX"; return;
-	case IR_U64: *lo = "0"; *hi = "UINT64_MAX"; return;
-	default: IR_UNREACHABLE();
-	}
-}
-
-/* The range of an integer dtype as doubles ((double)MAX may round up to
- * 2^N, which is why the tests below are >=). */
-static void un_range(ir_dtype t, double *lo, double *hi)
-{
-	int bits = (int)ir_dtype_size(t) * 8;
-	if (ir_dtype_is_signed(t)) {
-		*lo = -ldexp(1, bits - 1);
-		*hi = ldexp(1, bits - 1) - 1;
-	} else {
-		*lo = 0;
-		*hi = ldexp(1, bits) - 1;
-	}
-}
-
-/* The C expression converting the double v (a plain identifier) to the
- * integer dtype t like passes/op_unary.c: truncation, saturating at the
- * type's range, NaN -> 0, and no out-of-range conversion is evaluated. */
-void cg_d2i_expr(char *buf, size_t len, ir_dtype t, const char *v)
-{
-	const char *T = ir_dtype_c_type(t), *lo, *hi;
-	double dlo, dhi;
-	char llo[64], lhi[64];
-	cg_int_limits(t, &lo, &hi);
-	un_range(t, &dlo, &dhi);
-	cg_literal(IR_F64, dlo, llo, sizeof llo);
-	cg_literal(IR_F64, (double)dhi, lhi, sizeof lhi);
-	snprintf(buf, len, "isnan(%s) ? (%s)0 : %s <= %s ? (%s)%s : %s >= %s ? (%s)%s : (%s)%s", v, T, v, llo, T,
-		 lo, v, lhi, T, hi, T, v);
-}
+#include "ops.h"
 
 /* A compile-time double converted like cg_d2i_expr, as a literal of t. */
 static const char *un_const_literal(ir_dtype t, double v, char *buf, size_t len)
 {
 	if (!ir_dtype_is_float(t)) {
 		double lo, hi;
-		un_range(t, &lo, &hi);
+		cg_int_range(t, &lo, &hi);
 		if (isnan(v)) {
 			v = 0;
 		} else if (v <= lo || v >= hi) {
@@ -90,9 +37,6 @@ static const char *un_const_literal(ir_dtype t, double v, char *buf, size_t len)
 	}
 	return cg_literal(t, v, buf, len);
 }
-
-/* Opset 0 means the graph declares none: the newest semantics. */
-static int un_opset_before(const ir_node *n, int v) { return n->opset > 0 && n->opset < v; }
 
 static void un_memcpy(cgen *cg, int j, int i, const ir_value *v)
 {
@@ -135,7 +79,7 @@ static int un_clip_bounds(cgen *cg, ir_node *n, ir_dtype t, char *lo, char *hi, 
 			  int *has_hi)
 {
 	*has_lo = *has_hi = 0;
-	if (un_opset_before(n, 11)) {
+	if (op_opset_before(n, 11)) {
 		const ir_attr *a;
 		if ((a = ir_attr_find(n, "min"))) {
 			un_const_literal(t, a->f, lo, len);

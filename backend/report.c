@@ -163,6 +163,30 @@ void json_null(json_writer *w)
 	fputs("null", w->f);
 }
 
+void json_kstring(json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	json_string(w, s);
+}
+
+void json_kdouble(json_writer *w, const char *key, double v)
+{
+	json_key(w, key);
+	json_double(w, v);
+}
+
+void json_kint(json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_int(w, v);
+}
+
+void json_kbool(json_writer *w, const char *key, int v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
+
 int json_finish(json_writer *w)
 {
 	IR_ASSERT(w->depth == 0);
@@ -172,29 +196,21 @@ int json_finish(json_writer *w)
 
 /* ----------------------------------------------------------- report */
 
-static void ints(json_writer *w, const char *key, const int *v, int n)
+/* "key": [v0, v1, ...] from iv (ints) or dv (doubles); null when both are NULL. */
+static void numbers(json_writer *w, const char *key, const int *iv, const double *dv, int n)
 {
 	json_key(w, key);
-	if (!v) {
+	if (!iv && !dv) {
 		json_null(w);
 		return;
 	}
 	json_array(w, 1);
-	for (int i = 0; i < n; i++)
-		json_int(w, v[i]);
-	json_end(w);
-}
-
-static void doubles(json_writer *w, const char *key, const double *v, int n)
-{
-	json_key(w, key);
-	if (!v) {
-		json_null(w);
-		return;
+	for (int i = 0; i < n; i++) {
+		if (iv)
+			json_int(w, iv[i]);
+		else
+			json_double(w, dv[i]);
 	}
-	json_array(w, 1);
-	for (int i = 0; i < n; i++)
-		json_double(w, v[i]);
 	json_end(w);
 }
 
@@ -207,31 +223,21 @@ static void write_selection(json_writer *w, const report_info *r)
 		return;
 	}
 	json_object(w);
-	json_key(w, "layers");
-	json_string(w, r->layers);
-	json_key(w, "rule");
-	json_string(w, s->rule);
+	json_kstring(w, "layers", r->layers);
+	json_kstring(w, "rule", s->rule);
 	json_key(w, "candidates");
 	json_array(w, 0);
 	for (int i = 0; i < s->n; i++) {
 		const select_layer *L = &s->layer[i];
 		json_object(w);
-		json_key(w, "name");
-		json_string(w, L->name);
-		json_key(w, "op");
-		json_string(w, L->op);
-		json_key(w, "weight");
-		json_string(w, L->weight);
-		json_key(w, "rows");
-		json_int(w, L->rows);
-		json_key(w, "cols");
-		json_int(w, L->cols);
-		json_key(w, "eligible");
-		json_bool(w, L->eligible);
-		json_key(w, "selected");
-		json_bool(w, L->selected);
-		json_key(w, "reason");
-		json_string(w, L->reason);
+		json_kstring(w, "name", L->name);
+		json_kstring(w, "op", L->op);
+		json_kstring(w, "weight", L->weight);
+		json_kint(w, "rows", L->rows);
+		json_kint(w, "cols", L->cols);
+		json_kbool(w, "eligible", L->eligible);
+		json_kbool(w, "selected", L->selected);
+		json_kstring(w, "reason", L->reason);
 		json_end(w);
 	}
 	json_end(w);
@@ -242,49 +248,31 @@ static void write_layer(json_writer *w, const compress_layer *L)
 {
 	int nb = L->nsites - 1;
 	json_object(w);
-	json_key(w, "name");
-	json_string(w, L->name);
-	json_key(w, "op");
-	json_string(w, L->op);
-	json_key(w, "weight");
-	json_string(w, L->weight);
-	json_key(w, "reason");
-	json_string(w, L->reason);
-	json_key(w, "rows");
-	json_int(w, L->rows);
-	json_key(w, "cols");
-	json_int(w, L->cols);
-	json_key(w, "qubits_out");
-	json_int(w, L->n_out);
-	json_key(w, "qubits_in");
-	json_int(w, L->n_in);
-	json_key(w, "group");
-	json_int(w, L->group);
-	json_key(w, "sites");
-	json_int(w, L->nsites);
-	json_key(w, "bias");
-	json_bool(w, L->has_bias);
-	json_key(w, "params_dense");
-	json_int(w, L->params_dense);
-	json_key(w, "params_mpo");
-	json_int(w, L->params_mpo);
-	json_key(w, "compression_ratio");
-	json_double(w, L->params_mpo > 0 ? (double)L->params_dense / (double)L->params_mpo : NAN);
-	ints(w, "bond_before", L->bond_full, L->nsites + 1);
-	ints(w, "bond", L->bond, L->nsites + 1);
-	doubles(w, "entropy_before", L->entropy_full, nb);
-	doubles(w, "entropy", L->entropy, nb);
-	doubles(w, "discarded", L->discarded, nb);
-	json_key(w, "discarded_total");
-	json_double(w, L->discarded_total);
-	json_key(w, "norm");
-	json_double(w, L->norm);
-	json_key(w, "rel_error");
-	json_double(w, L->rel_error);
-	json_key(w, "rel_error_method");
-	json_string(w, L->rel_error_exact ? "exact" : "estimated: sqrt(discarded_total)");
-	json_key(w, "note");
-	json_string(w, L->note);
+	json_kstring(w, "name", L->name);
+	json_kstring(w, "op", L->op);
+	json_kstring(w, "weight", L->weight);
+	json_kstring(w, "reason", L->reason);
+	json_kint(w, "rows", L->rows);
+	json_kint(w, "cols", L->cols);
+	json_kint(w, "qubits_out", L->n_out);
+	json_kint(w, "qubits_in", L->n_in);
+	json_kint(w, "group", L->group);
+	json_kint(w, "sites", L->nsites);
+	json_kbool(w, "bias", L->has_bias);
+	json_kint(w, "params_dense", L->params_dense);
+	json_kint(w, "params_mpo", L->params_mpo);
+	json_kdouble(w, "compression_ratio",
+		     L->params_mpo > 0 ? (double)L->params_dense / (double)L->params_mpo : NAN);
+	numbers(w, "bond_before", L->bond_full, NULL, L->nsites + 1);
+	numbers(w, "bond", L->bond, NULL, L->nsites + 1);
+	numbers(w, "entropy_before", NULL, L->entropy_full, nb);
+	numbers(w, "entropy", NULL, L->entropy, nb);
+	numbers(w, "discarded", NULL, L->discarded, nb);
+	json_kdouble(w, "discarded_total", L->discarded_total);
+	json_kdouble(w, "norm", L->norm);
+	json_kdouble(w, "rel_error", L->rel_error);
+	json_kstring(w, "rel_error_method", L->rel_error_exact ? "exact" : "estimated: sqrt(discarded_total)");
+	json_kstring(w, "note", L->note);
 	json_end(w);
 }
 
@@ -303,10 +291,8 @@ static void write_compression(json_writer *w, const compress_result *c)
 		json_int(w, c->opts.max_bond);
 	else
 		json_null(w);
-	json_key(w, "cutoff");
-	json_double(w, c->opts.cutoff);
-	json_key(w, "group");
-	json_int(w, c->opts.group);
+	json_kdouble(w, "cutoff", c->opts.cutoff);
+	json_kint(w, "group", c->opts.group);
 	json_end(w);
 	json_key(w, "layers");
 	json_array(w, 0);
@@ -319,11 +305,124 @@ static void write_compression(json_writer *w, const compress_result *c)
 	json_end(w);
 	json_key(w, "total");
 	json_object(w);
-	json_key(w, "params_dense");
-	json_int(w, dense);
-	json_key(w, "params_mpo");
-	json_int(w, mpo);
+	json_kint(w, "params_dense", dense);
+	json_kint(w, "params_mpo", mpo);
 	json_end(w);
+	json_end(w);
+}
+
+static void write_eval_side(json_writer *w, const char *key, const report_eval *e, int i)
+{
+	json_key(w, key);
+	json_object(w);
+	json_kdouble(w, "accuracy", e->accuracy[i]);
+	json_key(w, "correct");
+	json_int(w, e->correct[i]);
+	json_key(w, "n");
+	json_int(w, e->n);
+	json_kdouble(w, "seconds", e->seconds[i]);
+	json_end(w);
+}
+
+static void write_eval(json_writer *w, const report_eval *e)
+{
+	if (!e)
+		return;
+	json_key(w, "eval");
+	json_object(w);
+	json_kstring(w, "dataset", e->dataset);
+	json_kstring(w, "preprocess", e->preprocess);
+	write_eval_side(w, "original", e, 0);
+	if (e->have_after) {
+		write_eval_side(w, "compressed", e, 1);
+		json_kdouble(w, "agreement", e->n ? (double)e->agree / (double)e->n : 0);
+	}
+	if (e->have_healed) {
+		write_eval_side(w, "healed", e, 2);
+		json_kdouble(w, "agreement_healed", e->n ? (double)e->agree_healed / (double)e->n : 0);
+	}
+	json_end(w);
+}
+
+/* A held-out value the engine reports as -1 when there is none. */
+static void opt_double(json_writer *w, const char *key, double v)
+{
+	json_key(w, key);
+	if (v < 0)
+		json_null(w);
+	else
+		json_double(w, v);
+}
+
+static void write_heal(json_writer *w, const report_heal *h)
+{
+	if (!h)
+		return;
+	json_key(w, "heal");
+	json_object(w);
+	json_kstring(w, "dataset", h->dataset);
+	json_kstring(w, "preprocess", h->preprocess);
+	json_key(w, "recipe");
+	json_object(w);
+	json_kstring(w, "train", h->train);
+	json_kint(w, "epochs", h->epochs);
+	json_kint(w, "batch", h->batch);
+	json_kstring(w, "optimizer", h->optimizer);
+	json_kdouble(w, "lr", h->lr);
+	if (!strcmp(h->optimizer, "sgd"))
+		json_kdouble(w, "momentum", h->momentum);
+	json_kdouble(w, "weight_decay", h->weight_decay);
+	json_kstring(w, "schedule", h->schedule);
+	json_key(w, "augment");
+	if (h->augment)
+		json_string(w, "crop4+flip");
+	else
+		json_null(w);
+	/* seeds above INT64_MAX are refused by the driver */
+	json_kint(w, "seed", (int64_t)h->seed);
+	json_kint(w, "blas_threads", h->threads);
+	json_key(w, "limit");
+	if (h->limit > 0)
+		json_int(w, h->limit);
+	else
+		json_null(w);
+	json_end(w);
+	json_kint(w, "train_images", h->train_images);
+	json_kint(w, "holdout_images", h->holdout_images);
+	json_kint(w, "params_trainable", h->params_trainable);
+	json_kint(w, "params_total", h->params_total);
+	json_kint(w, "tensors_trainable", h->ntensors_trainable);
+	json_key(w, "epochs");
+	json_array(w, 0);
+	for (int i = 0; h->epoch && i < h->epochs; i++) {
+		const train_epoch_stats *e = &h->epoch[i];
+		json_object(w);
+		json_kint(w, "epoch", e->epoch);
+		json_kdouble(w, "loss", e->loss);
+		json_kdouble(w, "accuracy", e->accuracy);
+		opt_double(w, "holdout_loss", e->val_loss);
+		opt_double(w, "holdout_accuracy", e->val_accuracy);
+		json_kdouble(w, "lr", e->lr);
+		json_kdouble(w, "seconds", e->seconds);
+		json_kdouble(w, "images_per_s", e->images_per_s);
+		json_end(w);
+	}
+	json_end(w);
+	json_key(w, "test");
+	json_object(w);
+	json_kint(w, "n", h->test_n);
+	json_key(w, "before");
+	json_object(w);
+	json_kdouble(w, "accuracy", h->test_accuracy[0]);
+	json_kdouble(w, "loss", h->test_loss[0]);
+	json_end(w);
+	json_key(w, "after");
+	json_object(w);
+	json_kdouble(w, "accuracy", h->test_accuracy[1]);
+	json_kdouble(w, "loss", h->test_loss[1]);
+	json_end(w);
+	json_end(w);
+	json_kdouble(w, "seconds", h->seconds);
 	json_end(w);
 }
 
@@ -332,24 +431,21 @@ int report_write(FILE *f, const report_info *r)
 	json_writer w;
 	json_init(&w, f);
 	json_object(&w);
-	json_key(&w, "qnnc_version");
-	json_string(&w, QNNC_VERSION);
+	json_kstring(&w, "qnnc_version", QNNC_VERSION);
 	json_key(&w, "input");
 	json_object(&w);
-	json_key(&w, "kind");
-	json_string(&w, r->matrix ? "matrix" : "onnx");
-	json_key(&w, "path");
-	json_string(&w, r->matrix ? r->matrix : r->model);
+	json_kstring(&w, "kind", r->matrix ? "matrix" : "onnx");
+	json_kstring(&w, "path", r->matrix ? r->matrix : r->model);
 	json_end(&w);
 	json_key(&w, "flags");
 	json_object(&w);
-	for (int i = 0; i < r->nflags; i++) {
-		json_key(&w, r->flag_name[i]);
-		json_string(&w, r->flag_value[i]);
-	}
+	for (int i = 0; i < r->nflags; i++)
+		json_kstring(&w, r->flag_name[i], r->flag_value[i]);
 	json_end(&w);
 	write_selection(&w, r);
 	write_compression(&w, r->compression);
+	write_eval(&w, r->eval);
+	write_heal(&w, r->heal);
 	json_end(&w);
 	return json_finish(&w);
 }

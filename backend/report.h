@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../passes/compress.h"
+#include "../passes/train.h"
 
 /* ------------------------------------------------------ JSON writer */
 
@@ -38,10 +39,50 @@ void json_double(json_writer *w, double v);
 void json_int(json_writer *w, int64_t v);
 void json_bool(json_writer *w, int v);
 void json_null(json_writer *w);
+/* A key and its value in one call. */
+void json_kstring(json_writer *w, const char *key, const char *s);
+void json_kdouble(json_writer *w, const char *key, double v);
+void json_kint(json_writer *w, const char *key, int64_t v);
+void json_kbool(json_writer *w, const char *key, int v);
 /* Finish the document (a newline); returns 0, or -1 on a write error. */
 int json_finish(json_writer *w);
 
 /* ----------------------------------------------------------- report */
+
+/* Accuracy on a dataset (--eval): the model as loaded ([0]), after the
+ * rewrite passes ([1], when have_after) and after healing ([2], when
+ * have_healed). */
+typedef struct report_eval {
+	const char *dataset, *preprocess;
+	int64_t n;
+	int64_t correct[3];
+	double accuracy[3], seconds[3];
+	int have_after, have_healed;
+	int64_t agree;              /* images [0] and [1] classify the same way */
+	int64_t agree_healed;       /* images [0] and [2] classify the same way */
+} report_eval;
+
+/* Healing (--heal): the recipe, one entry per epoch, and the test split
+ * before and after (the training engine's float32 forward pass). */
+typedef struct report_heal {
+	const char *dataset, *preprocess;
+	const char *train;          /* "layer" or "all" */
+	int epochs;
+	int64_t batch;
+	const char *optimizer, *schedule;
+	double lr, momentum, weight_decay; /* momentum: SGD only */
+	int augment;
+	uint64_t seed;
+	int threads;                /* BLAS threads while training */
+	int64_t limit;              /* --heal-limit (0: none) */
+	int64_t train_images, holdout_images;
+	int64_t params_trainable, params_total;
+	int ntensors_trainable;
+	const train_epoch_stats *epoch; /* epochs entries */
+	int64_t test_n;
+	double test_loss[2], test_accuracy[2]; /* before, after */
+	double seconds;             /* training wall time */
+} report_heal;
 
 typedef struct report_info {
 	const char *model;          /* MODEL.onnx, or NULL */
@@ -52,10 +93,13 @@ typedef struct report_info {
 	const char *layers;         /* --layers spec, or NULL */
 	const select_result *selection;    /* NULL: no selection ran */
 	const compress_result *compression; /* NULL: nothing compressed */
+	const report_eval *eval;    /* NULL: no --eval */
+	const report_heal *heal;    /* NULL: no --heal */
 } report_info;
 
 /* Write the report as one JSON object: qnnc_version, input, flags,
- * selection, compression. Returns 0 or -1 (write error). */
+ * selection, compression, eval (with --eval), heal (with --heal).
+ * Returns 0 or -1 (write error). */
 int report_write(FILE *f, const report_info *r);
 
 #endif

@@ -17,10 +17,11 @@
 #include "../frontend/onnx.h"
 #include "../ir/ir.h"
 #include "../passes/compress.h"
+#include "../passes/la.h"
 #include "../passes/passes.h"
 #include "driver.h"
 
-enum { EMIT_C = 1, EMIT_IR = 2, EMIT_REPORT = 4 };
+enum { EMIT_C = 1, EMIT_IR = 2, EMIT_REPORT = 4, EMIT_ONNX = 8 };
 
 typedef struct options {
 	const char *model, *out, *name, *dump_after;
@@ -37,6 +38,13 @@ typedef struct options {
 	int64_t dim_value[64];
 	int nconst;
 	const char *const_name[64], *const_file[64];
+	const char *eval, *preprocess; /* --eval=DATASET, --preprocess=SPEC */
+	drv_heal_opts heal;          /* heal.spec: --heal=DATASET */
+	const char *heal_flag[16];   /* the healing options given, as typed (report, checks) */
+	const char *heal_value[16];
+	int nheal_flags;
+	int threads;                 /* --threads (BLAS) */
+	const char *threads_arg;
 } options;
 
 static unsigned parse_emit(const char *s)
@@ -51,8 +59,10 @@ static unsigned parse_emit(const char *s)
 			m |= EMIT_IR;
 		else if (!strcmp(tok, "report"))
 			m |= EMIT_REPORT;
+		else if (!strcmp(tok, "onnx"))
+			m |= EMIT_ONNX;
 		else
-			drv_usage_error("unknown --emit kind '%s' (known: c, ir, report)", tok);
+			drv_usage_error("unknown --emit kind '%s' (known: c, ir, report, onnx)", tok);
 	}
 	return m;
 }
@@ -71,16 +81,129 @@ static int int_arg(const char *opt, const char *s, long lo, long hi)
 	return (int)v;
 }
 
+/* A floating-point option value in (lo, hi] (lo itself when lo_ok), finite. */
+static double double_arg(const char *opt, const char *s, double lo, int lo_ok, double hi)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !isfinite(v) || v < lo || (v == lo && !lo_ok) || v > hi) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "%s expects a number %s %g, got '%%s'", opt, lo_ok ? ">=" : ">", lo);
+		drv_usage_error(msg, s);
+	}
+	return v;
+}
+
+/* The healing options: parsed into o->heal, remembered as typed. */
+static void heal_arg(options *o, const char *flag, const char *v)
+{
+	drv_heal_opts *h = &o->heal;
+	if (!strcmp(flag, "epochs")) {
+		h->epochs = int_arg("--epochs", v, 1, 100000);
+	} else if (!strcmp(flag, "batch")) {
+		h->batch = int_arg("--batch", v, 1, 1 << 20);
+	} else if (!strcmp(flag, "lr")) {
+		h->optim.lr = double_arg("--lr", v, 0, 0, 1e6);
+	} else if (!strcmp(flag, "weight-decay")) {
+		h->optim.weight_decay = double_arg("--weight-decay", v, 0, 1, 1e6);
+	} else if (!strcmp(flag, "train")) {
+		if (!strcmp(v, "layer"))
+			h->scope = TRAIN_LAYER;
+		else if (!strcmp(v, "all"))
+			h->scope = TRAIN_ALL;
+		else
+			drv_usage_error("--train expects layer or all, got '%s'", v);
+	} else if (!strcmp(flag, "optimizer")) {
+		if (strcmp(v, "adam") && strcmp(v, "sgd"))
+			drv_usage_error("--optimizer expects adam or sgd, got '%s'", v);
+	} else if (!strcmp(flag, "schedule")) {
+		if (!strcmp(v, "cosine"))
+			h->sched.kind = SCHED_COSINE;
+		else if (!strcmp(v, "onecycle"))
+			h->sched.kind = SCHED_ONECYCLE;
+		else if (!strcmp(v, "constant"))
+			h->sched.kind = SCHED_CONSTANT;
+		else
+			drv_usage_error("--schedule expects cosine, onecycle or constant, got '%s'", v);
+	} else if (!strcmp(flag, "seed")) {
+		char *end;
+		errno = 0;
+		unsigned long long s = strtoull(v, &end, 10);
+		if (errno || end == v || *end || *v == '-' || s > INT64_MAX)
+			drv_usage_error("--seed expects an integer in 0..9223372036854775807, got '%s'", v);
+		h->seed = s;
+	} else if (!strcmp(flag, "heal-limit")) {
+		h->limit = int_arg("--heal-limit", v, 1, INT_MAX);
+	} else if (!strcmp(flag, "holdout")) {
+		h->holdout = int_arg("--holdout", v, 1, INT_MAX);
+	} else if (!strcmp(flag, "augment")) {
+		h->augment = 1;
+	}
+	for (int i = 0; i < o->nheal_flags; i++)
+		if (!strcmp(o->heal_flag[i], flag)) {
+			o->heal_value[i] = v;
+			return;
+		}
+	IR_ASSERT(o->nheal_flags < 16);
+	o->heal_flag[o->nheal_flags] = flag;
+	o->heal_value[o->nheal_flags++] = v;
+}
+
+static const char *heal_value(const options *o, const char *flag)
+{
+	for (int i = 0; i < o->nheal_flags; i++)
+		if (!strcmp(o->heal_flag[i], flag))
+			return o->heal_value[i];
+	return NULL;
+}
+
+/* Defaults of the recipe and the checks that need all options. */
+static void heal_finish(options *o)
+{
+	drv_heal_opts *h = &o->heal;
+	if (!h->spec) {
+		if (o->nheal_flags)
+			drv_usage_error("--%s needs --heal", o->heal_flag[0]);
+		return;
+	}
+	if (o->matrix)
+		drv_usage_error("%s", "--heal needs a model, not --matrix");
+	if (strncmp(h->spec, "mnist:", 6) && strncmp(h->spec, "cifar10:", 8))
+		drv_usage_error("--heal expects mnist:DIR or cifar10:DIR, got '%s'", h->spec);
+	/* --optimizer picks the defaults the other values override */
+	const char *opt = heal_value(o, "optimizer");
+	optim_opts given = h->optim;
+	optim_defaults(&h->optim, opt && !strcmp(opt, "sgd") ? OPTIM_SGD : OPTIM_ADAM);
+	if (heal_value(o, "lr"))
+		h->optim.lr = given.lr;
+	h->optim.weight_decay = given.weight_decay;
+	sched_kind sk = heal_value(o, "schedule") ? h->sched.kind : SCHED_COSINE;
+	sched_defaults(&h->sched, sk);
+	if (!heal_value(o, "epochs"))
+		h->epochs = 1;
+	if (!heal_value(o, "batch"))
+		h->batch = 128;
+	if (!heal_value(o, "train"))
+		h->scope = TRAIN_LAYER;
+	h->preprocess = o->preprocess;
+	h->threads = o->threads;
+	h->quiet = o->quiet;
+}
+
 static void parse_args(int argc, char **argv, options *o)
 {
 	enum { OPT_NAME = 256, OPT_EMIT, OPT_DUMP, OPT_HELP, OPT_VERSION, OPT_DIM, OPT_CONST, OPT_CBLAS,
-	       OPT_LAYERS, OPT_BOND, OPT_CUTOFF, OPT_GROUP, OPT_MATRIX };
+	       OPT_EVAL, OPT_PREPROCESS,
+	       OPT_LAYERS, OPT_BOND, OPT_CUTOFF, OPT_GROUP, OPT_MATRIX,
+	       OPT_HEAL, OPT_HEAL_FLAG, OPT_THREADS };
 	static const struct option opts[] = {
 		{"output", required_argument, 0, 'o'},
 		{"name", required_argument, 0, OPT_NAME},
 		{"emit", required_argument, 0, OPT_EMIT},
 		{"dump-after", required_argument, 0, OPT_DUMP},
 		{"dim", required_argument, 0, OPT_DIM},
+		{"eval", required_argument, 0, OPT_EVAL},
+		{"preprocess", required_argument, 0, OPT_PREPROCESS},
 		{"const-input", required_argument, 0, OPT_CONST},
 		{"cblas", no_argument, 0, OPT_CBLAS},
 		{"layers", required_argument, 0, OPT_LAYERS},
@@ -88,6 +211,19 @@ static void parse_args(int argc, char **argv, options *o)
 		{"cutoff", required_argument, 0, OPT_CUTOFF},
 		{"group", required_argument, 0, OPT_GROUP},
 		{"matrix", required_argument, 0, OPT_MATRIX},
+		{"heal", required_argument, 0, OPT_HEAL},
+		{"epochs", required_argument, 0, OPT_HEAL_FLAG},
+		{"lr", required_argument, 0, OPT_HEAL_FLAG},
+		{"batch", required_argument, 0, OPT_HEAL_FLAG},
+		{"train", required_argument, 0, OPT_HEAL_FLAG},
+		{"seed", required_argument, 0, OPT_HEAL_FLAG},
+		{"optimizer", required_argument, 0, OPT_HEAL_FLAG},
+		{"schedule", required_argument, 0, OPT_HEAL_FLAG},
+		{"weight-decay", required_argument, 0, OPT_HEAL_FLAG},
+		{"augment", no_argument, 0, OPT_HEAL_FLAG},
+		{"heal-limit", required_argument, 0, OPT_HEAL_FLAG},
+		{"holdout", required_argument, 0, OPT_HEAL_FLAG},
+		{"threads", required_argument, 0, OPT_THREADS},
 		{"verbose", no_argument, 0, 'v'},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, OPT_HELP},
@@ -98,9 +234,16 @@ static void parse_args(int argc, char **argv, options *o)
 	o->emit = EMIT_C;
 	o->group = 1;
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:vq", opts, NULL)) != -1) {
+	o->threads = 1;
+	int c, li;
+	while ((c = getopt_long(argc, argv, ":o:vq", opts, &li)) != -1) {
 		switch (c) {
+		case OPT_HEAL: o->heal.spec = optarg; break;
+		case OPT_HEAL_FLAG: heal_arg(o, opts[li].name, optarg ? optarg : "1"); break;
+		case OPT_THREADS:
+			o->threads = int_arg("--threads", optarg, 0, 1024);
+			o->threads_arg = optarg;
+			break;
 		case 'o': o->out = optarg; break;
 		case OPT_NAME: o->name = optarg; break;
 		case OPT_EMIT: o->emit = parse_emit(optarg); o->emit_arg = optarg; break;
@@ -114,11 +257,9 @@ static void parse_args(int argc, char **argv, options *o)
 		case OPT_BOND: o->bond = int_arg("--bond", optarg, 1, INT_MAX); o->bond_arg = optarg; break;
 		case OPT_GROUP: o->group = int_arg("--group", optarg, 1, 16); o->group_arg = optarg; break;
 		case OPT_CUTOFF: {
-			char *end;
-			errno = 0;
+			char *end; /* an underflow to 0 or a denormal is fine */
 			o->cutoff = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o->cutoff) || o->cutoff < 0 ||
-			    o->cutoff >= 1)
+			if (end == optarg || *end || !isfinite(o->cutoff) || o->cutoff < 0 || o->cutoff >= 1)
 				drv_usage_error("--cutoff expects a relative discarded weight in [0, 1), got '%s'",
 						optarg);
 			o->cutoff_arg = optarg;
@@ -129,6 +270,8 @@ static void parse_args(int argc, char **argv, options *o)
 		case 'q': o->quiet = 1; break;
 		case OPT_HELP: drv_print_help(); exit(0);
 		case OPT_VERSION: printf("qnnc %s\n", QNNC_VERSION); exit(0);
+		case OPT_EVAL: o->eval = optarg; break;
+		case OPT_PREPROCESS: o->preprocess = optarg; break;
 		case OPT_DIM: {
 			char *eq = strchr(optarg, '=');
 			char *end;
@@ -172,6 +315,13 @@ static void parse_args(int argc, char **argv, options *o)
 		drv_usage_error("%s", "--matrix compresses the whole matrix; --layers does not apply");
 	if (!o->matrix && !o->layers && (o->bond_arg || o->cutoff_arg || o->group_arg))
 		drv_usage_error("%s", "--bond, --cutoff and --group need --layers (or --matrix)");
+	if (o->preprocess && !o->eval && !o->heal.spec)
+		drv_usage_error("%s", "--preprocess needs --eval or --heal");
+	if (o->eval && o->matrix)
+		drv_usage_error("%s", "--eval needs a model, not --matrix");
+	if (o->eval && strncmp(o->eval, "mnist:", 6) && strncmp(o->eval, "cifar10:", 8))
+		drv_usage_error("--eval expects mnist:DIR or cifar10:DIR, got '%s'", o->eval);
+	heal_finish(o);
 }
 
 /* A C identifier from OUT's last path component ("out/mnist-8" -> "mnist_8"). */
@@ -208,8 +358,8 @@ static void dump(const options *o, ir_graph *g, const char *pass)
 	}
 }
 
-/* Resolve symbolic input dims (--dim, default 1) and frozen inputs. */
-static int specialise_inputs(const options *o, ir_graph *g)
+/* Freeze the --const-input graph inputs to their values. */
+static int freeze_inputs(const options *o, ir_graph *g)
 {
 	char err[4096];
 	for (int i = 0; i < o->nconst; i++) {
@@ -234,6 +384,14 @@ static int specialise_inputs(const options *o, ir_graph *g)
 				g->inputs[k++] = g->inputs[j];
 		g->ninputs = k;
 	}
+	return 0;
+}
+
+/* Give every symbolic input dim its --dim value (default 1): the C
+ * backend needs static shapes. Runs after the passes that keep the batch
+ * symbolic (evaluation runs whole batches). */
+static int resolve_dims(const options *o, ir_graph *g)
+{
 	for (int i = 0; i < g->ninputs; i++) {
 		ir_shape *s = &g->inputs[i]->shape;
 		if (s->rank < 0)
@@ -307,6 +465,10 @@ static int report_flags(const options *o, const char **name, const char **value,
 				      (long long)o->dim_value[i]);
 	FLAG("dim", o->ndims ? dims : NULL);
 	FLAG("cblas", o->use_cblas ? "1" : NULL);
+	FLAG("heal", o->heal.spec);
+	for (int i = 0; i < o->nheal_flags; i++)
+		FLAG(o->heal_flag[i], o->heal_value[i]);
+	FLAG("threads", o->threads_arg);
 #undef FLAG
 	return n;
 }
@@ -367,9 +529,18 @@ int drv_compile(int argc, char **argv)
 		return 2;
 	}
 
+	/* --threads=0: OpenBLAS's own count, made concrete so that it can be
+	 * restored after compression and recorded. --matrix compresses as it
+	 * loads: one thread from here on, like pass_compress below. */
+	if (!o.threads)
+		o.threads = o.heal.threads = la_set_threads(0);
+	la_set_threads(1);
+
 	char err[4096];
 	select_result sel = {0};
 	compress_result cres = {0};
+	drv_eval ev = {0};
+	drv_heal heal = {0};
 	int have_sel = 0, have_cres = o.matrix != NULL;
 	ir_graph *g = o.matrix ? load_matrix(&o, &cres, err, sizeof err) : onnx_load(o.model, err, sizeof err);
 	if (!g) {
@@ -378,10 +549,11 @@ int drv_compile(int argc, char **argv)
 		free(name);
 		return 1;
 	}
-	outfile ofs[4];
+	outfile ofs[5];
 	int nofs = 0, rc = 1;
+	la_set_threads(o.threads);
 	dump(&o, g, "load");
-	if (specialise_inputs(&o, g) || pass_infer(g))
+	if (freeze_inputs(&o, g) || pass_infer(g))
 		goto fail;
 	dump(&o, g, "infer");
 	/* Folding fixes shapes that depended on constant data; infer again
@@ -397,6 +569,10 @@ int drv_compile(int argc, char **argv)
 	if (o.verbose)
 		fprintf(stderr, "qnnc: %s: %d nodes after folding %d\n", g->source, g->nnodes, folded);
 
+	/* --eval: accuracy of the model as loaded, on the test split. */
+	if (o.eval && drv_eval_begin(o.eval, o.preprocess, o.quiet, g, &ev))
+		goto fail;
+
 	if (o.layers) {
 		select_opts so;
 		select_defaults(&so);
@@ -405,18 +581,51 @@ int drv_compile(int argc, char **argv)
 		have_sel = 1;
 		if (pass_select(g, o.layers, &so, &sel) < 0)
 			goto fail;
+		for (int i = 0; o.verbose && i < sel.n; i++)
+			fprintf(stderr, "qnnc: layer '%s' (%s %lldx%lld): %s\n", sel.layer[i].name, sel.layer[i].op,
+				(long long)sel.layer[i].rows, (long long)sel.layer[i].cols, sel.layer[i].reason);
 		if (!sel.nselected && !o.quiet)
-			fprintf(stderr, "qnnc: warning: --layers=%s selected no layer (the report says why)\n",
+			fprintf(stderr, "qnnc: warning: --layers=%s selected no layer (-v or the report say why)\n",
 				o.layers);
 		compress_opts co = {o.bond, o.cutoff, o.group};
 		have_cres = 1;
+		/* One BLAS thread: the same MPO on every machine. */
+		la_set_threads(1);
 		if (pass_compress(g, &sel, &co, &cres) < 0 || pass_infer(g))
 			goto fail;
+		la_set_threads(o.threads);
 		dump(&o, g, "compress");
 		if (ir_verify(g))
 			goto fail;
 	}
 	print_compression(&o, &cres);
+	if (o.eval && drv_eval_end(have_cres && cres.n > 0, g, &ev))
+		goto fail;
+
+	/* --heal: fine-tune with the rewritten layers in place; the healed
+	 * weights replace the graph's constants. */
+	if (o.heal.spec && (drv_heal_run(&o.heal, g, &heal) || (o.eval && drv_heal_eval(g, &ev))))
+		goto fail;
+	dump(&o, g, "heal");
+
+	/* --emit=onnx: the transformed (healed) model, batch still symbolic,
+	 * so other tools can run it. */
+	if (o.emit & EMIT_ONNX) {
+		if (open_out(&ofs[nofs], o.out, ".onnx"))
+			goto fail_files;
+		if (onnx_save_file(g, ofs[nofs++].f, err, sizeof err)) {
+			fprintf(stderr, "%s\n", err);
+			goto fail_files;
+		}
+	}
+
+	/* Static shapes for the C backend, then fold what they fix. */
+	if (resolve_dims(&o, g) || pass_infer(g) || pass_fold(g, 0) < 0 || pass_infer(g))
+		goto fail;
+	pass_dce(g);
+	dump(&o, g, "specialise");
+	if (ir_verify(g))
+		goto fail;
 
 	if (o.emit & EMIT_C) {
 		size_t n = strlen(o.out) + 3;
@@ -424,8 +633,9 @@ int drv_compile(int argc, char **argv)
 		const char *base = strrchr(o.out, '/');
 		snprintf(hname, n, "%s.h", base ? base + 1 : o.out);
 		cgen_options co = {name, o.use_cblas};
+		int ci = nofs;
 		int bad = open_out(&ofs[nofs++], o.out, ".c") || open_out(&ofs[nofs++], o.out, ".h") ||
-			  cgen_emit(g, &co, hname, ofs[0].f, ofs[1].f);
+			  cgen_emit(g, &co, hname, ofs[ci].f, ofs[ci + 1].f);
 		free(hname);
 		if (bad)
 			goto fail;
@@ -436,10 +646,13 @@ int drv_compile(int argc, char **argv)
 		ir_print(ofs[nofs++].f, g, 0);
 	}
 	if (o.emit & EMIT_REPORT) {
-		const char *fname[16], *fvalue[16];
+		const char *fname[40], *fvalue[40];
 		char dims[1024];
-		report_info ri = {o.model, o.matrix, report_flags(&o, fname, fvalue, dims, sizeof dims), fname, fvalue,
-				  o.layers, have_sel ? &sel : NULL, have_cres ? &cres : NULL};
+		report_info ri = {.model = o.model, .matrix = o.matrix,
+				  .nflags = report_flags(&o, fname, fvalue, dims, sizeof dims),
+				  .flag_name = fname, .flag_value = fvalue, .layers = o.layers,
+				  .selection = have_sel ? &sel : NULL, .compression = have_cres ? &cres : NULL,
+				  .eval = o.eval ? &ev.rep : NULL, .heal = o.heal.spec ? &heal.rep : NULL};
 		if (open_out(&ofs[nofs], o.out, ".json"))
 			goto fail_files;
 		report_write(ofs[nofs++].f, &ri); /* write errors surface in finish_outs */
@@ -447,6 +660,8 @@ int drv_compile(int argc, char **argv)
 	rc = finish_outs(ofs, nofs, 1);
 	if (!rc && !o.quiet && o.verbose)
 		fprintf(stderr, "qnnc: wrote %s.*\n", o.out);
+	drv_eval_free(&ev);
+	drv_heal_free(&heal);
 	select_free(&sel);
 	compress_free(&cres);
 	ir_graph_free(g);
@@ -457,6 +672,8 @@ fail:
 		fprintf(stderr, "%s\n", g->err);
 fail_files:
 	finish_outs(ofs, nofs, 0);
+	drv_eval_free(&ev);
+	drv_heal_free(&heal);
 	select_free(&sel);
 	compress_free(&cres);
 	ir_graph_free(g);

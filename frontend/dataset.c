@@ -18,12 +18,13 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
+
+#include "fe_util.h"
 
 #define MNIST_CLASSES 10
 #define CIFAR_CLASSES 10
@@ -32,19 +33,6 @@
 #define CIFAR_TRAIN_FILES 5
 /* Larger images than this are certainly a corrupt IDX header. */
 #define IDX_MAX_IMAGE_BYTES (1u << 24)
-
-static void set_err(char *err, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ specs */
 
@@ -73,7 +61,7 @@ int ds_parse_spec(const char *spec, ds_kind *kind, char **dir, char *err, size_t
 {
 	const char *colon = spec ? strchr(spec, ':') : NULL;
 	if (!colon || colon[1] == '\0') {
-		set_err(err, errlen, "dataset '%s': expected mnist:DIR or cifar10:DIR",
+		fe_set_err(err, errlen, "dataset '%s': expected mnist:DIR or cifar10:DIR",
 			spec ? spec : "");
 		return -1;
 	}
@@ -83,13 +71,13 @@ int ds_parse_spec(const char *spec, ds_kind *kind, char **dir, char *err, size_t
 		if (strlen(kind_names[i]) == klen && !memcmp(spec, kind_names[i], klen))
 			found = i;
 	if (found < 0) {
-		set_err(err, errlen, "dataset '%s': unknown kind '%.*s' (expected mnist or cifar10)",
+		fe_set_err(err, errlen, "dataset '%s': unknown kind '%.*s' (expected mnist or cifar10)",
 			spec, (int)klen, spec);
 		return -1;
 	}
 	char *d = malloc(strlen(colon + 1) + 1);
 	if (!d) {
-		set_err(err, errlen, "dataset '%s': out of memory", spec);
+		fe_set_err(err, errlen, "dataset '%s': out of memory", spec);
 		return -1;
 	}
 	strcpy(d, colon + 1);
@@ -191,7 +179,7 @@ static char *mnist_find(const char *dir, const char *name, char *err, size_t err
 	for (int i = 0; i < 2; i++) {
 		char *p = join_path(dir, name, suffixes[i]);
 		if (!p) {
-			set_err(err, errlen, "%s: out of memory", dir);
+			fe_set_err(err, errlen, "%s: out of memory", dir);
 			return NULL;
 		}
 		if (is_regular(p))
@@ -199,7 +187,7 @@ static char *mnist_find(const char *dir, const char *name, char *err, size_t err
 		free(p);
 	}
 	char *p = join_path(dir, name, "");
-	set_err(err, errlen, "%s[.gz]: no such file (is '%s' an MNIST folder?)", p ? p : name, dir);
+	fe_set_err(err, errlen, "%s[.gz]: no such file (is '%s' an MNIST folder?)", p ? p : name, dir);
 	free(p);
 	return NULL;
 }
@@ -212,7 +200,7 @@ static int idx_read(const char *path, int ndims, uint32_t dims[3], uint8_t **dat
 	*data = NULL;
 	gzFile f = gzopen(path, "rb");
 	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+		fe_set_err(err, errlen, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
 		return -1;
 	}
 	gzbuffer(f, 1 << 17);
@@ -222,21 +210,21 @@ static int idx_read(const char *path, int ndims, uint32_t dims[3], uint8_t **dat
 	const char *zerr = NULL;
 	uint8_t *h = gz_read_grow(f, hlen, &got, &zerr);
 	if (!h) {
-		set_err(err, errlen, "%s: %s", path, zerr ? zerr : "out of memory");
+		fe_set_err(err, errlen, "%s: %s", path, zerr ? zerr : "out of memory");
 		goto out;
 	}
 	memcpy(hdr, h, got);
 	free(h);
 	if (got < hlen) {
 		const char *why = gz_end_problem(f);
-		set_err(err, errlen, "%s: truncated IDX header (%zu of %zu bytes)%s%s", path, got,
+		fe_set_err(err, errlen, "%s: truncated IDX header (%zu of %zu bytes)%s%s", path, got,
 			hlen, why ? ": " : "", why ? why : "");
 		goto out;
 	}
 	uint32_t magic = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 	uint32_t want = 0x0800u | (uint32_t)ndims;
 	if (magic != want) {
-		set_err(err, errlen, "%s: bad magic number 0x%08x (expected 0x%08x: an IDX file of "
+		fe_set_err(err, errlen, "%s: bad magic number 0x%08x (expected 0x%08x: an IDX file of "
 			"unsigned bytes with %d dimension%s)", path, (unsigned)magic, (unsigned)want,
 			ndims, ndims == 1 ? "" : "s");
 		goto out;
@@ -246,28 +234,28 @@ static int idx_read(const char *path, int ndims, uint32_t dims[3], uint8_t **dat
 		const uint8_t *b = hdr + 4 + 4 * i;
 		dims[i] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 		if (dims[i] == 0) {
-			set_err(err, errlen, "%s: dimension %d is zero", path, i);
+			fe_set_err(err, errlen, "%s: dimension %d is zero", path, i);
 			goto out;
 		}
 		total *= dims[i];
 		if (i > 0 && total / dims[0] > IDX_MAX_IMAGE_BYTES) {
-			set_err(err, errlen, "%s: implausible image size in IDX header", path);
+			fe_set_err(err, errlen, "%s: implausible image size in IDX header", path);
 			goto out;
 		}
 	}
 	/* total ≤ 2^32 · 2^24 fits in 64 bits and in size_t on 64-bit hosts. */
 	if (total > SIZE_MAX) {
-		set_err(err, errlen, "%s: data too large for this machine", path);
+		fe_set_err(err, errlen, "%s: data too large for this machine", path);
 		goto out;
 	}
 	*data = gz_read_grow(f, (size_t)total, &got, &zerr);
 	if (!*data) {
-		set_err(err, errlen, "%s: %s", path, zerr ? zerr : "out of memory");
+		fe_set_err(err, errlen, "%s: %s", path, zerr ? zerr : "out of memory");
 		goto out;
 	}
 	if (got < total) {
 		const char *why = gz_end_problem(f);
-		set_err(err, errlen, "%s: truncated: header promises %llu data bytes, only %zu present%s%s%s",
+		fe_set_err(err, errlen, "%s: truncated: header promises %llu data bytes, only %zu present%s%s%s",
 			path, (unsigned long long)total, got, why ? " (" : "", why ? why : "",
 			why ? ")" : "");
 		goto out;
@@ -277,9 +265,9 @@ static int idx_read(const char *path, int ndims, uint32_t dims[3], uint8_t **dat
 	if (r != 0) {
 		if (r < 0) {
 			int code;
-			set_err(err, errlen, "%s: %s", path, gzerror(f, &code));
+			fe_set_err(err, errlen, "%s: %s", path, gzerror(f, &code));
 		} else {
-			set_err(err, errlen, "%s: trailing data after the %llu bytes the header promises",
+			fe_set_err(err, errlen, "%s: trailing data after the %llu bytes the header promises",
 				path, (unsigned long long)total);
 		}
 		goto out;
@@ -314,20 +302,20 @@ static ds_set *mnist_load(const char *dir, ds_split split, char *err, size_t err
 	if (idx_read(ipath, 3, idims, &pix, err, errlen) || idx_read(lpath, 1, ldims, &lab, err, errlen))
 		goto fail;
 	if (ldims[0] != idims[0]) {
-		set_err(err, errlen, "%s: %u labels, but %s has %u images", lpath, (unsigned)ldims[0],
+		fe_set_err(err, errlen, "%s: %u labels, but %s has %u images", lpath, (unsigned)ldims[0],
 			ipath, (unsigned)idims[0]);
 		goto fail;
 	}
 	for (uint32_t i = 0; i < ldims[0]; i++) {
 		if (lab[i] >= MNIST_CLASSES) {
-			set_err(err, errlen, "%s: label %d of image %u is out of range (MNIST has %d classes)",
+			fe_set_err(err, errlen, "%s: label %d of image %u is out of range (MNIST has %d classes)",
 				lpath, lab[i], (unsigned)i, MNIST_CLASSES);
 			goto fail;
 		}
 	}
 	d = new_set(DS_MNIST);
 	if (!d) {
-		set_err(err, errlen, "%s: out of memory", ipath);
+		fe_set_err(err, errlen, "%s: out of memory", ipath);
 		goto fail;
 	}
 	d->n = idims[0];
@@ -356,15 +344,15 @@ static int64_t cifar_records(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		fe_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		fe_set_err(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	if (st.st_size <= 0 || st.st_size % CIFAR_RECORD) {
-		set_err(err, errlen, "%s: size %lld is not a positive multiple of the %d-byte CIFAR-10 "
+		fe_set_err(err, errlen, "%s: size %lld is not a positive multiple of the %d-byte CIFAR-10 "
 			"record (1 label byte + 3072 pixel bytes)", path, (long long)st.st_size,
 			CIFAR_RECORD);
 		return -1;
@@ -377,7 +365,7 @@ static int cifar_read(const char *path, int64_t n, ds_set *d, int64_t at, char *
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		fe_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
 	const size_t plane = 3 * CIFAR_SIDE * CIFAR_SIDE;
@@ -385,12 +373,12 @@ static int cifar_read(const char *path, int64_t n, ds_set *d, int64_t at, char *
 	int rc = -1;
 	for (int64_t i = 0; i < n; i++) {
 		if (fread(rec, 1, CIFAR_RECORD, f) != CIFAR_RECORD) {
-			set_err(err, errlen, "%s: %s at record %lld", path,
+			fe_set_err(err, errlen, "%s: %s at record %lld", path,
 				ferror(f) ? "read error" : "truncated", (long long)i);
 			goto out;
 		}
 		if (rec[0] >= CIFAR_CLASSES) {
-			set_err(err, errlen, "%s: record %lld has label %d (CIFAR-10 has %d classes)",
+			fe_set_err(err, errlen, "%s: record %lld has label %d (CIFAR-10 has %d classes)",
 				path, (long long)i, rec[0], CIFAR_CLASSES);
 			goto out;
 		}
@@ -398,7 +386,7 @@ static int cifar_read(const char *path, int64_t n, ds_set *d, int64_t at, char *
 		memcpy(d->pixels + (size_t)(at + i) * plane, rec + 1, plane);
 	}
 	if (fgetc(f) != EOF) {
-		set_err(err, errlen, "%s: file grew while reading (trailing data)", path);
+		fe_set_err(err, errlen, "%s: file grew while reading (trailing data)", path);
 		goto out;
 	}
 	rc = 0;
@@ -422,11 +410,11 @@ static ds_set *cifar_load(const char *dir, ds_split split, char *err, size_t err
 			snprintf(name, sizeof name, "test_batch.bin");
 		paths[i] = join_path(dir, name, "");
 		if (!paths[i]) {
-			set_err(err, errlen, "%s: out of memory", dir);
+			fe_set_err(err, errlen, "%s: out of memory", dir);
 			goto fail;
 		}
 		if (!is_regular(paths[i])) {
-			set_err(err, errlen, "%s: no such file (is '%s' a CIFAR-10 binary folder?)",
+			fe_set_err(err, errlen, "%s: no such file (is '%s' a CIFAR-10 binary folder?)",
 				paths[i], dir);
 			goto fail;
 		}
@@ -453,7 +441,7 @@ static ds_set *cifar_load(const char *dir, ds_split split, char *err, size_t err
 		free(paths[i]);
 	return d;
 oom:
-	set_err(err, errlen, "%s: out of memory loading CIFAR-10", dir);
+	fe_set_err(err, errlen, "%s: out of memory loading CIFAR-10", dir);
 fail:
 	for (int i = 0; i < nfiles; i++)
 		free(paths[i]);
@@ -467,15 +455,15 @@ ds_set *ds_load_dir(ds_kind kind, const char *dir, ds_split split, char *err, si
 {
 	struct stat st;
 	if (!dir || stat(dir, &st) != 0) {
-		set_err(err, errlen, "%s: %s", dir ? dir : "(null)", dir ? strerror(errno) : "no folder");
+		fe_set_err(err, errlen, "%s: %s", dir ? dir : "(null)", dir ? strerror(errno) : "no folder");
 		return NULL;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "%s: not a directory", dir);
+		fe_set_err(err, errlen, "%s: not a directory", dir);
 		return NULL;
 	}
 	if (split != DS_TRAIN && split != DS_TEST) {
-		set_err(err, errlen, "%s: unknown split %d", dir, (int)split);
+		fe_set_err(err, errlen, "%s: unknown split %d", dir, (int)split);
 		return NULL;
 	}
 	switch (kind) {
@@ -484,7 +472,7 @@ ds_set *ds_load_dir(ds_kind kind, const char *dir, ds_split split, char *err, si
 	case DS_CIFAR10:
 		return cifar_load(dir, split, err, errlen);
 	}
-	set_err(err, errlen, "%s: unknown dataset kind %d", dir, (int)kind);
+	fe_set_err(err, errlen, "%s: unknown dataset kind %d", dir, (int)kind);
 	return NULL;
 }
 
@@ -502,7 +490,7 @@ ds_set *ds_load(const char *spec, ds_split split, char *err, size_t errlen)
 ds_set *ds_holdout(ds_set *d, int64_t k, char *err, size_t errlen)
 {
 	if (!d || k <= 0 || k >= d->n) {
-		set_err(err, errlen, "held-out split of %lld samples: need 0 < k < %lld", (long long)k,
+		fe_set_err(err, errlen, "held-out split of %lld samples: need 0 < k < %lld", (long long)k,
 			d ? (long long)d->n : 0LL);
 		return NULL;
 	}
@@ -520,7 +508,7 @@ ds_set *ds_holdout(ds_set *d, int64_t k, char *err, size_t errlen)
 			free(h->labels);
 			free(h);
 		}
-		set_err(err, errlen, "held-out split: out of memory");
+		fe_set_err(err, errlen, "held-out split: out of memory");
 		return NULL;
 	}
 	int64_t keep = d->n - k;
@@ -547,7 +535,7 @@ static int parse_values(const char *s, const char *key, size_t len, const char *
 	const char *p = s, *end = s + len;
 	for (;;) {
 		if (n == DS_MAX_CHANNELS) {
-			set_err(err, errlen, "preprocess '%s': too many values for '%s' (at most %d)",
+			fe_set_err(err, errlen, "preprocess '%s': too many values for '%s' (at most %d)",
 				whole, key, DS_MAX_CHANNELS);
 			return -1;
 		}
@@ -558,7 +546,7 @@ static int parse_values(const char *s, const char *key, size_t len, const char *
 		size_t tl = (size_t)(q - p);
 		char *stop;
 		if (tl == 0 || tl >= sizeof buf) {
-			set_err(err, errlen, "preprocess '%s': %s value for '%s'", whole,
+			fe_set_err(err, errlen, "preprocess '%s': %s value for '%s'", whole,
 				tl ? "overlong" : "missing", key);
 			return -1;
 		}
@@ -567,11 +555,11 @@ static int parse_values(const char *s, const char *key, size_t len, const char *
 		errno = 0;
 		double v = strtod(buf, &stop);
 		if (stop == buf || *stop != '\0' || isspace((unsigned char)buf[0])) {
-			set_err(err, errlen, "preprocess '%s': '%s' is not a number (in '%s')", whole, buf, key);
+			fe_set_err(err, errlen, "preprocess '%s': '%s' is not a number (in '%s')", whole, buf, key);
 			return -1;
 		}
 		if (!isfinite(v) || fabs(v) > FLT_MAX) {
-			set_err(err, errlen, "preprocess '%s': %s value '%s' is not a finite float", whole,
+			fe_set_err(err, errlen, "preprocess '%s': %s value '%s' is not a finite float", whole,
 				key, buf);
 			return -1;
 		}
@@ -598,7 +586,7 @@ int ds_preprocess_parse(const char *s, ds_preprocess *pp, char *err, size_t errl
 			item_end = p + strlen(p);
 		const char *colon = memchr(p, ':', (size_t)(item_end - p));
 		if (!colon) {
-			set_err(err, errlen, "preprocess '%s': expected KEY:VALUE, got '%.*s' "
+			fe_set_err(err, errlen, "preprocess '%s': expected KEY:VALUE, got '%.*s' "
 				"(keys: mean, std, scale, shift)", s, (int)(item_end - p), p);
 			return -1;
 		}
@@ -607,12 +595,12 @@ int ds_preprocess_parse(const char *s, ds_preprocess *pp, char *err, size_t errl
 			if (strlen(keys[i]) == (size_t)(colon - p) && !memcmp(p, keys[i], (size_t)(colon - p)))
 				k = i;
 		if (k < 0) {
-			set_err(err, errlen, "preprocess '%s': unknown key '%.*s' (expected mean, std, "
+			fe_set_err(err, errlen, "preprocess '%s': unknown key '%.*s' (expected mean, std, "
 				"scale or shift)", s, (int)(colon - p), p);
 			return -1;
 		}
 		if (counts[k]) {
-			set_err(err, errlen, "preprocess '%s': '%s' given twice", s, keys[k]);
+			fe_set_err(err, errlen, "preprocess '%s': '%s' given twice", s, keys[k]);
 			return -1;
 		}
 		counts[k] = parse_values(colon + 1, keys[k], (size_t)(item_end - colon - 1), s, vals[k],
@@ -625,13 +613,13 @@ int ds_preprocess_parse(const char *s, ds_preprocess *pp, char *err, size_t errl
 	}
 	int ms = counts[0] || counts[1], ss = counts[2] || counts[3];
 	if (ms && ss) {
-		set_err(err, errlen, "preprocess '%s': use either mean/std or scale/shift, not both", s);
+		fe_set_err(err, errlen, "preprocess '%s': use either mean/std or scale/shift, not both", s);
 		return -1;
 	}
 	int base = ms ? 0 : 2, n = 1;
 	for (int i = base; i < base + 2; i++) {
 		if (counts[i] > 1 && n > 1 && counts[i] != n) {
-			set_err(err, errlen, "preprocess '%s': '%s' has %d values but '%s' has %d", s,
+			fe_set_err(err, errlen, "preprocess '%s': '%s' has %d values but '%s' has %d", s,
 				keys[i], counts[i], keys[base], n);
 			return -1;
 		}
@@ -646,7 +634,7 @@ int ds_preprocess_parse(const char *s, ds_preprocess *pp, char *err, size_t errl
 	if (ms)
 		for (int c = 0; c < n; c++)
 			if (pp->b[c] == 0.0f) {
-				set_err(err, errlen, "preprocess '%s': std must be nonzero", s);
+				fe_set_err(err, errlen, "preprocess '%s': std must be nonzero", s);
 				return -1;
 			}
 	pp->kind = ms ? DS_PRE_MEAN_STD : DS_PRE_SCALE_SHIFT;
@@ -658,7 +646,7 @@ int ds_preprocess_check(const ds_preprocess *pp, int64_t c, char *err, size_t er
 {
 	if (!pp || pp->kind == DS_PRE_NONE || pp->count == 1 || pp->count == c)
 		return 0;
-	set_err(err, errlen, "preprocess: %d values per key, but the images have %lld channel%s "
+	fe_set_err(err, errlen, "preprocess: %d values per key, but the images have %lld channel%s "
 		"(give 1 or %lld)", pp->count, (long long)c, c == 1 ? "" : "s", (long long)c);
 	return -1;
 }
@@ -737,12 +725,12 @@ int ds_batch(const ds_set *d, const int64_t *idx, int64_t first, int64_t b,
 	     float *x, uint8_t *y, char *err, size_t errlen)
 {
 	if (!d || first < 0 || b < 0 || (!idx && first > d->n - b)) {
-		set_err(err, errlen, "batch of %lld samples at %lld: out of range (dataset has %lld)",
+		fe_set_err(err, errlen, "batch of %lld samples at %lld: out of range (dataset has %lld)",
 			(long long)b, (long long)first, d ? (long long)d->n : 0LL);
 		return -1;
 	}
 	if (d->c > DS_MAX_CHANNELS) {
-		set_err(err, errlen, "batch: %lld channels (at most %d supported)", (long long)d->c,
+		fe_set_err(err, errlen, "batch: %lld channels (at most %d supported)", (long long)d->c,
 			DS_MAX_CHANNELS);
 		return -1;
 	}
@@ -750,12 +738,12 @@ int ds_batch(const ds_set *d, const int64_t *idx, int64_t first, int64_t b,
 		return -1;
 	int pad = aug ? aug->pad : 0, flip = aug ? aug->flip : 0;
 	if (pad < 0 || pad > d->h || pad > d->w || (flip != 0 && flip != 1)) {
-		set_err(err, errlen, "augmentation: padding %d must be in [0, %lld] and flip %d 0 or 1",
+		fe_set_err(err, errlen, "augmentation: padding %d must be in [0, %lld] and flip %d 0 or 1",
 			pad, (long long)(d->h < d->w ? d->h : d->w), flip);
 		return -1;
 	}
 	if ((pad || flip) && !rng) {
-		set_err(err, errlen, "augmentation needs a random number generator");
+		fe_set_err(err, errlen, "augmentation needs a random number generator");
 		return -1;
 	}
 	/* Every output value is a function of (channel, byte): tabulate it,
@@ -768,7 +756,7 @@ int ds_batch(const ds_set *d, const int64_t *idx, int64_t first, int64_t b,
 	for (int64_t i = 0; i < b; i++) {
 		int64_t s = idx ? idx[first + i] : first + i;
 		if (s < 0 || s >= d->n) {
-			set_err(err, errlen, "batch: sample index %lld out of range (dataset has %lld)",
+			fe_set_err(err, errlen, "batch: sample index %lld out of range (dataset has %lld)",
 				(long long)s, (long long)d->n);
 			return -1;
 		}

@@ -16,28 +16,16 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fe_util.h"
+
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
 #define NPY_MAX_DIMS 64 /* numpy's NPY_MAXDIMS */
-
-static void set_err(char *err, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ header */
 
@@ -140,17 +128,17 @@ static int parse_dict(const char *text, size_t len, npy_header *h, const char *s
 		int k = !strcmp(key, "descr") ? 0 : !strcmp(key, "fortran_order") ? 1
 						  : !strcmp(key, "shape")	    ? 2 : -1;
 		if (k < 0) {
-			set_err(err, errlen, "%s: unexpected key '%s' in .npy header", src, key);
+			fe_set_err(err, errlen, "%s: unexpected key '%s' in .npy header", src, key);
 			return -1;
 		}
 		if (seen[k]++) {
-			set_err(err, errlen, "%s: key '%s' repeated in .npy header", src, key);
+			fe_set_err(err, errlen, "%s: key '%s' repeated in .npy header", src, key);
 			return -1;
 		}
 		if (k == 0) {
 			skip_ws(&lx);
 			if (lx.p < lx.end && *lx.p == '[') {
-				set_err(err, errlen, "%s: structured dtypes are not supported (need a "
+				fe_set_err(err, errlen, "%s: structured dtypes are not supported (need a "
 					"plain numeric array)", src);
 				return -1;
 			}
@@ -169,13 +157,13 @@ static int parse_dict(const char *text, size_t len, npy_header *h, const char *s
 			h->ndims = 0;
 			while (!accept(&lx, ')')) {
 				if (h->ndims == NPY_MAX_DIMS) {
-					set_err(err, errlen, "%s: more than %d dimensions in .npy shape",
+					fe_set_err(err, errlen, "%s: more than %d dimensions in .npy shape",
 						src, NPY_MAX_DIMS);
 					return -1;
 				}
 				int r = lex_int(&lx, &h->dims[h->ndims]);
 				if (r == -2) {
-					set_err(err, errlen, "%s: .npy shape entry overflows 64 bits", src);
+					fe_set_err(err, errlen, "%s: .npy shape entry overflows 64 bits", src);
 					return -1;
 				}
 				if (r)
@@ -201,7 +189,7 @@ static int parse_dict(const char *text, size_t len, npy_header *h, const char *s
 	for (int k = 0; k < 3; k++)
 		if (!seen[k]) {
 			static const char *const names[] = {"descr", "fortran_order", "shape"};
-			set_err(err, errlen, "%s: .npy header lacks '%s'", src, names[k]);
+			fe_set_err(err, errlen, "%s: .npy header lacks '%s'", src, names[k]);
 			return -1;
 		}
 	return 0;
@@ -212,7 +200,7 @@ bad:;
 	for (size_t i = 0; i < n; i++)
 		shown[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : ' ';
 	shown[n] = '\0';
-	set_err(err, errlen, "%s: malformed .npy header dict at byte %d of \"%s%s\"", src,
+	fe_set_err(err, errlen, "%s: malformed .npy header dict at byte %d of \"%s%s\"", src,
 		(int)(lx.p - text), shown, len > n ? "..." : "");
 	return -1;
 }
@@ -245,14 +233,14 @@ static int parse_descr(const char *d, npy_type *t, const char *src, char *err, s
 	else
 		ok = 0;
 	if (!ok) {
-		set_err(err, errlen, "%s: unsupported .npy dtype '%s' (need float16/32/64, "
+		fe_set_err(err, errlen, "%s: unsupported .npy dtype '%s' (need float16/32/64, "
 			"[u]int8/16/32/64 or bool)", src, d);
 		return -1;
 	}
 	/* '=' (native) and a missing order only make sense for single bytes:
 	 * numpy itself always writes '<' or '>' for wider types. */
 	if (size > 1 && order != '<' && order != '>') {
-		set_err(err, errlen, "%s: .npy dtype '%s' has no explicit byte order", src, d);
+		fe_set_err(err, errlen, "%s: .npy dtype '%s' has no explicit byte order", src, d);
 		return -1;
 	}
 	t->kind = kind;
@@ -317,23 +305,23 @@ double *npy_parse_matrix(const void *buf, size_t len, const char *source, int64_
 	const unsigned char *b = buf;
 	const char *src = source ? source : "(memory)";
 	if (len < NPY_MAGIC_LEN + 2 || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN)) {
-		set_err(err, errlen, "%s: not a .npy file (missing \\x93NUMPY magic)", src);
+		fe_set_err(err, errlen, "%s: not a .npy file (missing \\x93NUMPY magic)", src);
 		return NULL;
 	}
 	int major = b[6], minor = b[7];
 	if (!(major >= 1 && major <= 3 && minor == 0)) {
-		set_err(err, errlen, "%s: unsupported .npy format version %d.%d (know 1.0, 2.0, 3.0)",
+		fe_set_err(err, errlen, "%s: unsupported .npy format version %d.%d (know 1.0, 2.0, 3.0)",
 			src, major, minor);
 		return NULL;
 	}
 	size_t off = major == 1 ? 10 : 12;
 	if (len < off) {
-		set_err(err, errlen, "%s: truncated .npy preamble", src);
+		fe_set_err(err, errlen, "%s: truncated .npy preamble", src);
 		return NULL;
 	}
 	size_t hlen = (size_t)load_uint(b + 8, major == 1 ? 2 : 4, 0);
 	if (hlen > len - off) {
-		set_err(err, errlen, "%s: .npy header of %zu bytes runs past the end of the file "
+		fe_set_err(err, errlen, "%s: .npy header of %zu bytes runs past the end of the file "
 			"(%zu bytes)", src, hlen, len);
 		return NULL;
 	}
@@ -344,7 +332,7 @@ double *npy_parse_matrix(const void *buf, size_t len, const char *source, int64_
 	    parse_descr(h.descr, &t, src, err, errlen))
 		return NULL;
 	if (h.ndims < 1 || h.ndims > 2) {
-		set_err(err, errlen, "%s: expected a 1-D or 2-D array, got %d-D", src, h.ndims);
+		fe_set_err(err, errlen, "%s: expected a 1-D or 2-D array, got %d-D", src, h.ndims);
 		return NULL;
 	}
 	size_t data_len = len - off - hlen;
@@ -354,7 +342,7 @@ double *npy_parse_matrix(const void *buf, size_t len, const char *source, int64_
 	int too_big = 0;
 	for (int i = 0; i < h.ndims; i++) {
 		if (h.dims[i] == 0) {
-			set_err(err, errlen, "%s: empty array (dimension %d is 0)", src, i);
+			fe_set_err(err, errlen, "%s: empty array (dimension %d is 0)", src, i);
 			return NULL;
 		}
 		if ((uint64_t)h.dims[i] > cap / count)
@@ -369,18 +357,18 @@ double *npy_parse_matrix(const void *buf, size_t len, const char *source, int64_
 		else
 			snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)h.dims[0],
 				 (long long)h.dims[1]);
-		set_err(err, errlen, "%s: shape %s of '%s' needs %s bytes of data, file has %zu", src,
+		fe_set_err(err, errlen, "%s: shape %s of '%s' needs %s bytes of data, file has %zu", src,
 			shape, h.descr, too_big ? "more" : "a different number of", data_len);
 		return NULL;
 	}
 	int64_t r = h.ndims == 1 ? 1 : h.dims[0], c = h.ndims == 1 ? h.dims[0] : h.dims[1];
 	if (count > SIZE_MAX / sizeof(double)) {
-		set_err(err, errlen, "%s: array too large for this machine", src);
+		fe_set_err(err, errlen, "%s: array too large for this machine", src);
 		return NULL;
 	}
 	double *out = malloc((size_t)count * sizeof *out);
 	if (!out) {
-		set_err(err, errlen, "%s: out of memory for a %lld×%lld matrix", src, (long long)r,
+		fe_set_err(err, errlen, "%s: out of memory for a %lld×%lld matrix", src, (long long)r,
 			(long long)c);
 		return NULL;
 	}
@@ -401,33 +389,10 @@ double *npy_parse_matrix(const void *buf, size_t len, const char *source, int64_
 
 double *npy_read_matrix(const char *path, int64_t *rows, int64_t *cols, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	size_t n;
+	unsigned char *buf = fe_read_file(path, &n, err, errlen);
+	if (!buf)
 		return NULL;
-	}
-	size_t cap = 1 << 16, n = 0;
-	unsigned char *buf = malloc(cap);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
-			break;
-		unsigned char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	int bad = buf ? ferror(f) : 0, e = errno;
-	fclose(f);
-	if (!buf || bad) {
-		set_err(err, errlen, "%s: %s", path, buf ? strerror(e) : "out of memory");
-		free(buf);
-		return NULL;
-	}
 	double *m = npy_parse_matrix(buf, n, path, rows, cols, err, errlen);
 	free(buf);
 	return m;
@@ -445,7 +410,7 @@ int npy_write_matrix(const char *path, const double *a, int64_t rows, int64_t co
 		     npy_dtype dtype, char *err, size_t errlen)
 {
 	if (rows <= 0 || cols <= 0 || rows > INT64_MAX / cols || (dtype != NPY_F64 && dtype != NPY_F32)) {
-		set_err(err, errlen, "%s: cannot write a %lld×%lld matrix of dtype %d", path,
+		fe_set_err(err, errlen, "%s: cannot write a %lld×%lld matrix of dtype %d", path,
 			(long long)rows, (long long)cols, (int)dtype);
 		return -1;
 	}
@@ -453,7 +418,7 @@ int npy_write_matrix(const char *path, const double *a, int64_t rows, int64_t co
 	if (dtype == NPY_F32)
 		for (int64_t k = 0; k < rows * cols; k++)
 			if (isfinite(a[k]) && fabs(a[k]) > FLT_MAX) {
-				set_err(err, errlen, "%s: value %g at (%lld, %lld) does not fit in float32",
+				fe_set_err(err, errlen, "%s: value %g at (%lld, %lld) does not fit in float32",
 					path, a[k], (long long)(k / cols), (long long)(k % cols));
 				return -1;
 			}
@@ -474,13 +439,13 @@ int npy_write_matrix(const char *path, const double *a, int64_t rows, int64_t co
 	size_t tl = strlen(path) + 32;
 	char *tmp = malloc(tl);
 	if (!tmp) {
-		set_err(err, errlen, "%s: out of memory", path);
+		fe_set_err(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	snprintf(tmp, tl, "%s.tmp%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
 	if (!f) {
-		set_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		fe_set_err(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -515,7 +480,7 @@ int npy_write_matrix(const char *path, const double *a, int64_t rows, int64_t co
 		e = errno;
 	}
 	if (!ok) {
-		set_err(err, errlen, "%s: write failed: %s", path, strerror(e));
+		fe_set_err(err, errlen, "%s: write failed: %s", path, strerror(e));
 		unlink(tmp);
 	}
 	free(tmp);

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,55 +17,11 @@
 
 #include "onnx.pb-c.h"
 
+#include "fe_util.h"
+
 /* Opset range of the default domain that qnnc understands. */
 #define OPSET_MIN 7
 #define OPSET_MAX 25
-
-/* ------------------------------------------------------------ file I/O */
-
-/* Read a whole file; returns a malloc'd buffer or NULL with errno set. */
-static unsigned char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	unsigned char *buf = malloc(cap);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (n < cap) {
-			if (ferror(f)) {
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-		unsigned char *nb = realloc(buf, cap * 2);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	int e = errno;
-	fclose(f);
-	errno = e;
-	*len = n;
-	return buf;
-}
-
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ tensors */
 
@@ -830,7 +785,7 @@ ir_graph *onnx_load_bytes(const void *buf, size_t len, const char *source, const
 	onnx__model_proto__free_unpacked(mp, NULL);
 	return g;
 fail:
-	set_err(err, errlen, "%s", g->err);
+	fe_set_err(err, errlen, "%s", g->err);
 	if (mp)
 		onnx__model_proto__free_unpacked(mp, NULL);
 	ir_graph_free(g);
@@ -840,11 +795,9 @@ fail:
 ir_graph *onnx_load(const char *path, char *err, size_t errlen)
 {
 	size_t len;
-	unsigned char *buf = read_file(path, &len);
-	if (!buf) {
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	unsigned char *buf = fe_read_file(path, &len, err, errlen);
+	if (!buf)
 		return NULL;
-	}
 	char *dir = dir_of(path);
 	ir_graph *g = onnx_load_bytes(buf, len, path, dir, err, errlen);
 	free(dir);
@@ -859,15 +812,13 @@ ir_tensor *onnx_read_tensor(const char *path, char **name, char *err, size_t err
 	if (name)
 		*name = NULL;
 	size_t len;
-	unsigned char *buf = read_file(path, &len);
-	if (!buf) {
-		set_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	unsigned char *buf = fe_read_file(path, &len, err, errlen);
+	if (!buf)
 		return NULL;
-	}
 	Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
 	free(buf);
 	if (!tp) {
-		set_err(err, errlen, "%s: not a valid TensorProto file", path);
+		fe_set_err(err, errlen, "%s: not a valid TensorProto file", path);
 		return NULL;
 	}
 	ir_graph *g = ir_graph_new(path);
@@ -880,11 +831,11 @@ ir_tensor *onnx_read_tensor(const char *path, char **name, char *err, size_t err
 		if (res)
 			memcpy(res->data, t->data, (size_t)t->numel * ir_dtype_size(t->dtype));
 		else
-			set_err(err, errlen, "%s: out of memory", path);
+			fe_set_err(err, errlen, "%s: out of memory", path);
 		if (res && name && tp->name && *tp->name)
 			*name = strdup(tp->name);
 	} else {
-		set_err(err, errlen, "%s", g->err);
+		fe_set_err(err, errlen, "%s", g->err);
 	}
 	free(dir);
 	ir_graph_free(g);
@@ -906,7 +857,7 @@ int onnx_write_tensor(const char *path, const char *name, const ir_tensor *t, ch
 	size_t len = onnx__tensor_proto__get_packed_size(&tp);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf) {
-		set_err(err, errlen, "%s: out of memory", path);
+		fe_set_err(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	onnx__tensor_proto__pack(&tp, buf);
@@ -914,22 +865,22 @@ int onnx_write_tensor(const char *path, const char *name, const ir_tensor *t, ch
 	char *tmp = malloc(pl);
 	if (!tmp) {
 		free(buf);
-		set_err(err, errlen, "%s: out of memory", path);
+		fe_set_err(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	snprintf(tmp, pl, "%s.tmp%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
 	int rc = 0;
 	if (!f || fwrite(buf, 1, len, f) != len) {
-		set_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		fe_set_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		rc = -1;
 	}
 	if (f && fclose(f) && !rc) {
-		set_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		fe_set_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		rc = -1;
 	}
 	if (!rc && rename(tmp, path)) {
-		set_err(err, errlen, "%s: cannot rename: %s", path, strerror(errno));
+		fe_set_err(err, errlen, "%s: cannot rename: %s", path, strerror(errno));
 		rc = -1;
 	}
 	if (rc)

@@ -28,4 +28,16 @@ ir_tensor *onnx_read_tensor(const char *path, char **name, char *err, size_t err
 int onnx_write_tensor(const char *path, const char *name, const ir_tensor *t,
 		      char *err, size_t errlen);
 
+/* ----------------------------------------------------- onnx_save.c */
+
+/* Write g as an ONNX model (--emit=onnx): ir_version max(g's, 7), g's
+ * opsets (plus "qnnc" 1 when qnnc ops are used, explained in the model's
+ * doc string), producer "qnnc", constants as raw_data initializers, graph
+ * inputs/outputs and intermediate values with their known dtype and shape.
+ * Attributes of kind IR_ATTR_OTHER cannot be written (error naming the
+ * node). onnx_save writes via a temporary file and rename; onnx_save_file
+ * writes into an open file (flushed, not closed). Return 0 or -1 with err. */
+int onnx_save(const ir_graph *g, const char *path, char *err, size_t errlen);
+int onnx_save_file(const ir_graph *g, FILE *f, char *err, size_t errlen);
+
 #endif

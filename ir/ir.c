@@ -27,14 +27,33 @@ struct ir_arena {
 	size_t ntensors, cap_tensors;
 };
 
+/* Allocation failures of the compiler's own bookkeeping are fatal: there
+ * is no sensible way to continue, and every caller would only re-report. */
+_Noreturn static void out_of_memory(void)
+{
+	fprintf(stderr, "qnnc: out of memory\n");
+	exit(1);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+	if (!q)
+		out_of_memory();
+	return q;
+}
+
 ir_arena *ir_arena_new(void)
 {
-	ir_arena *a = calloc(1, sizeof *a);
-	if (!a) {
-		fprintf(stderr, "qnnc: out of memory\n");
-		exit(1);
-	}
-	return a;
+	return xcalloc(1, sizeof(ir_arena));
 }
 
 void ir_arena_free(ir_arena *a)
@@ -54,10 +73,8 @@ void ir_arena_free(ir_arena *a)
 static void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "qnnc: out of memory (%zu bytes)\n", n);
-		exit(1);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
@@ -183,12 +200,7 @@ static void arena_own(ir_arena *a, ir_tensor *t)
 {
 	if (a->ntensors == a->cap_tensors) {
 		a->cap_tensors = a->cap_tensors ? 2 * a->cap_tensors : 64;
-		ir_tensor **p = realloc(a->tensors, a->cap_tensors * sizeof *p);
-		if (!p) {
-			fprintf(stderr, "qnnc: out of memory\n");
-			exit(1);
-		}
-		a->tensors = p;
+		a->tensors = xrealloc(a->tensors, a->cap_tensors * sizeof *a->tensors);
 	}
 	a->tensors[a->ntensors++] = t;
 }
@@ -404,12 +416,8 @@ ir_map *ir_map_new(void)
 	ir_map *m = xmalloc(sizeof *m);
 	m->cap = 64;
 	m->n = 0;
-	m->keys = calloc(m->cap, sizeof *m->keys);
-	m->vals = calloc(m->cap, sizeof *m->vals);
-	if (!m->keys || !m->vals) {
-		fprintf(stderr, "qnnc: out of memory\n");
-		exit(1);
-	}
+	m->keys = xcalloc(m->cap, sizeof *m->keys);
+	m->vals = xcalloc(m->cap, sizeof *m->vals);
 	return m;
 }
 
@@ -442,12 +450,8 @@ void ir_map_put(ir_map *m, const char *key, void *val)
 		ir_map old = *m;
 		m->cap *= 2;
 		m->n = 0;
-		m->keys = calloc(m->cap, sizeof *m->keys);
-		m->vals = calloc(m->cap, sizeof *m->vals);
-		if (!m->keys || !m->vals) {
-			fprintf(stderr, "qnnc: out of memory\n");
-			exit(1);
-		}
+		m->keys = xcalloc(m->cap, sizeof *m->keys);
+		m->vals = xcalloc(m->cap, sizeof *m->vals);
 		for (size_t i = 0; i < old.cap; i++)
 			if (old.keys[i])
 				ir_map_put(m, old.keys[i], old.vals[i]);
@@ -499,11 +503,7 @@ static void *grow(void *p, int *cap, int need, size_t elem)
 	int c = *cap ? *cap : 16;
 	while (c < need)
 		c *= 2;
-	void *q = realloc(p, (size_t)c * elem);
-	if (!q) {
-		fprintf(stderr, "qnnc: out of memory\n");
-		exit(1);
-	}
+	void *q = xrealloc(p, (size_t)c * elem);
 	*cap = c;
 	return q;
 }
@@ -568,11 +568,7 @@ ir_node *ir_node_new(ir_graph *g, ir_op op, const char *name, int nin,
 
 static ir_value **append_value(ir_value **arr, int n, ir_value *v)
 {
-	ir_value **p = realloc(arr, (size_t)(n + 1) * sizeof *p);
-	if (!p) {
-		fprintf(stderr, "qnnc: out of memory\n");
-		exit(1);
-	}
+	ir_value **p = xrealloc(arr, (size_t)(n + 1) * sizeof *p);
 	p[n] = v;
 	return p;
 }
@@ -604,11 +600,7 @@ void ir_graph_remove_nodes(ir_graph *g, const char *dead)
 	}
 	g->nnodes = k;
 	/* Drop values nobody references any more. */
-	char *used = calloc((size_t)g->nvalues + 1, 1);
-	if (!used) {
-		fprintf(stderr, "qnnc: out of memory\n");
-		exit(1);
-	}
+	char *used = xcalloc((size_t)g->nvalues + 1, 1);
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		for (int j = 0; j < n->nin; j++)

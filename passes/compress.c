@@ -57,24 +57,6 @@ void compress_free(compress_result *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Upper bound on the exact TT-SVD's parameters (bond k ≤ the smaller side
- * of the unfolding). */
-static double full_params(int S, const int *dout, const int *din)
-{
-	double left = 1, right = 1, total = 0, prev = 1;
-	for (int k = 0; k < S; k++)
-		right *= (double)dout[k] * din[k];
-	for (int k = 0; k < S; k++) {
-		double d = (double)dout[k] * din[k];
-		left *= d;
-		right /= d;
-		double next = left < right ? left : right;
-		total += prev * d * next;
-		prev = next;
-	}
-	return total;
-}
-
 /* Compress W (N×K) with o into an MPO and fill L's numbers. NULL with a
  * message in err on failure. */
 static mpo *compress_dense(const double *W, int64_t N, int64_t K, const compress_opts *o,
@@ -94,7 +76,7 @@ static mpo *compress_dense(const double *W, int64_t N, int64_t K, const compress
 	L->group = o->group;
 	L->nsites = S;
 	L->params_dense = N * K;
-	size_t nb = (size_t)S - 1 + 1; /* at least one element */
+	size_t nb = S > 1 ? (size_t)S - 1 : 1; /* bonds, at least one element */
 	L->bond = calloc((size_t)S + 1, sizeof *L->bond);
 	L->entropy = calloc(nb, sizeof *L->entropy);
 	L->discarded = calloc(nb, sizeof *L->discarded);
@@ -105,7 +87,7 @@ static mpo *compress_dense(const double *W, int64_t N, int64_t K, const compress
 		n2 += W[e] * W[e];
 	L->norm = sqrt(n2);
 	mpo_trunc t = {o->max_bond, o->cutoff};
-	double full = full_params(S, dout, din);
+	double full = mpolayer_max_params(N, K, o->group, 0);
 	if (full <= (double)COMPRESS_DENSE_LIMIT) {
 		L->bond_full = calloc((size_t)S + 1, sizeof *L->bond_full);
 		L->entropy_full = calloc(nb, sizeof *L->entropy_full);

@@ -15,6 +15,11 @@
  * the number of sites, or -1 for a bad N, K or g. */
 int mpolayer_layout(int64_t N, int64_t K, int group, int *dout, int *din, int *n_out, int *n_in);
 
+/* Upper bound on the parameters of that MPO with bonds at most max_bond
+ * (0: the exact TT-SVD's, bond k ≤ the smaller side of the unfolding), or
+ * -1 for a bad layout. */
+double mpolayer_max_params(int64_t N, int64_t K, int group, int max_bond);
+
 /* --------------------------------------------------------- select.c */
 
 /* A linear layer y = W x + b found in the graph: Gemm, or MatMul with an

@@ -9,6 +9,7 @@
  *   LQ   Aᵀ = L' Q'         ->  A = Q'ᵀ L'ᵀ is the QR of A;
  *   QR   Aᵀ = Q' R'         ->  A = R'ᵀ Q'ᵀ is the LQ of A.
  * (LAPACKE's own row-major path would allocate and transpose on each call.)
+ * Linear systems: LU of the column-major view Aᵀ solved with trans = 'T'.
  * All drivers are the LAPACKE_*_work variants, fed from grow-only static
  * workspaces after a size query, and every info is checked.
  */
@@ -452,6 +453,129 @@ int la_syev(const double *A, int64_t n, double *w, double *Z)
 	return 0;
 }
 
+/* --------------------------------------------------- linear systems */
+
+int la_solve(const double *A, int64_t n, const double *B, int64_t nrhs, double *X)
+{
+	if (!dims_ok("la_solve", n, n) || !dims_ok("la_solve", n, nrhs) ||
+	    !all_finite("la_solve", A, n * n) || !all_finite("la_solve", B, n * nrhs))
+		return -1;
+	if (n == 0 || nrhs == 0)
+		return 0;
+	/* Column-major, a is Aᵀ: factor it and solve with trans = 'T'. The
+	 * right-hand sides go in column-major (the transpose of B). */
+	double *a = copy_in(A, n * n), *b = ws(WS_WORK, (size_t)(n * nrhs) * sizeof *b);
+	lapack_int *ipiv = ws(WS_IWORK, (size_t)n * sizeof *ipiv), N = (lapack_int)n, info;
+	if (!a || !b || !ipiv)
+		return -1;
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < nrhs; j++)
+			b[j * n + i] = B[i * nrhs + j];
+	info = LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, N, N, a, N, ipiv);
+	if (info > 0) {
+		la_set_error("la_solve: the %lld×%lld matrix is singular (U[%d,%d] = 0)", (long long)n,
+			     (long long)n, (int)info, (int)info);
+		return -1;
+	}
+	if (!info)
+		info = LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'T', N, (lapack_int)nrhs, a, N, ipiv, b, N);
+	if (info) {
+		la_set_error("la_solve: dgetrf/dgetrs rejected argument %d", (int)-info);
+		return -1;
+	}
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < nrhs; j++)
+			X[i * nrhs + j] = b[j * n + i];
+	return 0;
+}
+
+int la_cayley(const double *A, int64_t n, double *Q)
+{
+	if (!dims_ok("la_cayley", n, n))
+		return -1;
+	double *M = malloc((size_t)(2 * n * n + 1) * sizeof *M);
+	if (!M) {
+		la_set_error("out of memory (la_cayley)");
+		return -1;
+	}
+	double *P = M + n * n;
+	for (int64_t i = 0; i < n * n; i++) {
+		M[i] = -0.5 * A[i];
+		P[i] = 0.5 * A[i];
+	}
+	for (int64_t i = 0; i < n; i++) {
+		M[i * n + i] += 1;
+		P[i * n + i] += 1;
+	}
+	int rc = la_solve(M, n, P, n, Q);
+	free(M);
+	return rc;
+}
+
+int la_expm(const double *A, int64_t n, double *E)
+{
+	static const double b[14] = {64764752532480000., 32382376266240000., 7771770303897600.,
+				     1187353796428800., 129060195264000., 10559470521600.,
+				     670442572800., 33522128640., 1323241920., 40840800., 960960.,
+				     16380., 182., 1.};
+	const double theta13 = 5.371920351148152;
+	if (!dims_ok("la_expm", n, n) || !all_finite("la_expm", A, n * n))
+		return -1;
+	if (n == 0)
+		return 0;
+	int64_t nn = n * n;
+	double *buf = malloc((size_t)(8 * nn) * sizeof *buf);
+	if (!buf) {
+		la_set_error("out of memory (la_expm)");
+		return -1;
+	}
+	double *A1 = buf, *A2 = A1 + nn, *A4 = A2 + nn, *A6 = A4 + nn, *U = A6 + nn, *V = U + nn;
+	double *T = V + nn, *S = T + nn;
+	/* Scale so that ‖A/2^s‖₁ ≤ θ13, where [13/13] Padé is exact to rounding. */
+	double norm1 = 0;
+	for (int64_t j = 0; j < n; j++) {
+		double c = 0;
+		for (int64_t i = 0; i < n; i++)
+			c += fabs(A[i * n + j]);
+		norm1 = c > norm1 ? c : norm1;
+	}
+	int s = norm1 > theta13 ? (int)ceil(log2(norm1 / theta13)) : 0;
+	double scale = ldexp(1.0, -s);
+	for (int64_t i = 0; i < nn; i++)
+		A1[i] = A[i] * scale;
+	la_gemm(0, 0, n, n, n, 1.0, A1, A1, 0.0, A2);
+	la_gemm(0, 0, n, n, n, 1.0, A2, A2, 0.0, A4);
+	la_gemm(0, 0, n, n, n, 1.0, A4, A2, 0.0, A6);
+	/* U = A1 [A6 (b13 A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I],
+	 * V = A6 (b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I. */
+	for (int64_t i = 0; i < nn; i++) {
+		T[i] = b[13] * A6[i] + b[11] * A4[i] + b[9] * A2[i];
+		S[i] = b[12] * A6[i] + b[10] * A4[i] + b[8] * A2[i];
+	}
+	la_gemm(0, 0, n, n, n, 1.0, A6, T, 0.0, U);
+	la_gemm(0, 0, n, n, n, 1.0, A6, S, 0.0, V);
+	for (int64_t i = 0; i < nn; i++) {
+		U[i] += b[7] * A6[i] + b[5] * A4[i] + b[3] * A2[i];
+		V[i] += b[6] * A6[i] + b[4] * A4[i] + b[2] * A2[i];
+	}
+	for (int64_t i = 0; i < n; i++) {
+		U[i * n + i] += b[1];
+		V[i * n + i] += b[0];
+	}
+	la_gemm(0, 0, n, n, n, 1.0, A1, U, 0.0, T); /* T = U */
+	for (int64_t i = 0; i < nn; i++) {
+		S[i] = V[i] - T[i]; /* (V − U) R = V + U */
+		U[i] = V[i] + T[i];
+	}
+	int rc = la_solve(S, n, U, n, E);
+	for (int i = 0; i < s && !rc; i++) {
+		la_gemm(0, 0, n, n, n, 1.0, E, E, 0.0, T);
+		memcpy(E, T, (size_t)nn * sizeof *E);
+	}
+	free(buf);
+	return rc;
+}
+
 /* ----------------------------------------------------------------- BLAS */
 
 int la_set_threads(int n)
@@ -492,4 +616,20 @@ void la_gemv(int ta, int64_t m, int64_t n, double alpha, const double *A, const 
 	blasint lda = blas_dim(n);
 	cblas_dgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, blas_dim(m), blas_dim(n), alpha, A,
 		    lda ? lda : 1, x, 1, beta, y, 1);
+}
+
+void la_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *A,
+	      const float *B, float beta, float *C)
+{
+	if (m == 0 || n == 0)
+		return;
+	if (k == 0) { /* BLAS may skip the beta scaling when k is 0 */
+		for (int64_t i = 0; i < m * n; i++)
+			C[i] = beta == 0 ? 0 : beta * C[i];
+		return;
+	}
+	blasint lda = blas_dim(ta ? m : k), ldb = blas_dim(tb ? k : n);
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+		    blas_dim(m), blas_dim(n), blas_dim(k), alpha, A, lda, B, ldb, beta, C,
+		    blas_dim(n));
 }

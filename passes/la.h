@@ -8,7 +8,9 @@
  * QR-iteration retry (dgesvd) when it does not converge; QR by Householder
  * (dgeqrf + dorgqr); polar decomposition A = Q P from the SVD
  * A = U S Vᵀ as Q = U Vᵀ (Higham, "Functions of Matrices", ch. 8);
- * symmetric eigenproblem by dsyevd.
+ * symmetric eigenproblem by dsyevd; linear systems by LU (dgesv's
+ * dgetrf + dgetrs), and on top of them the Cayley transform and the
+ * matrix exponential.
  *
  * Sign gauge (singular and eigen vectors): in every left singular vector
  * (column of U) and every eigenvector, the first entry whose magnitude is
@@ -72,6 +74,32 @@ void la_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha, cons
 /* y = alpha op(A) x + beta y for the m×n matrix A (op = transpose if ta). */
 void la_gemv(int ta, int64_t m, int64_t n, double alpha, const double *A, const double *x,
 	     double beta, double *y);
+
+/* Float32 la_gemm for the training engine (passes/train*.c), same shapes
+ * and conventions: C = alpha op(A) op(B) + beta C, row-major, contiguous;
+ * k = 0 gives C = beta C. */
+void la_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *A,
+	      const float *B, float beta, float *C);
+
+/* Solve A X = B for the n×n matrix A and the n×nrhs matrix B by LU with
+ * partial pivoting (dgetrf + dgetrs). X may alias B. Returns 0, or -1 if A
+ * is exactly singular, has a non-finite entry, or memory runs out. */
+int la_solve(const double *A, int64_t n, const double *B, int64_t nrhs, double *X);
+
+/* Cayley transform Q = (I − A/2)^{-1} (I + A/2) of the n×n matrix A. For a
+ * skew-symmetric A, Q is orthogonal with det +1, I − A/2 is always
+ * invertible, and Q = exp(A) + O(‖A‖³): the retraction of a step A in the
+ * Lie algebra of O(n) (Li, Fuxin, Todorovic, "Efficient Riemannian
+ * optimization on the Stiefel manifold via the Cayley transform", ICLR
+ * 2020). Q may not alias A. Returns 0 or -1. */
+int la_cayley(const double *A, int64_t n, double *Q);
+
+/* Matrix exponential of the n×n matrix A by scaling and squaring with the
+ * [13/13] Padé approximant (Higham, "The scaling and squaring method for
+ * the matrix exponential revisited", SIAM J. Matrix Anal. Appl. 26
+ * (2005)): relative error near machine precision in exact arithmetic. E may
+ * not alias A. Returns 0 or -1. */
+int la_expm(const double *A, int64_t n, double *E);
 
 /* Threads for BLAS/LAPACK (n ≤ 0: OpenBLAS's default, one per core).
  * Bit-identical results need a fixed count: OpenBLAS splits work

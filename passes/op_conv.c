@@ -142,8 +142,10 @@ int conv_check(ir_graph *g, ir_node *n)
 	conv_win w;
 	if (op_check_arity(g, n) || conv_win_parse(g, n, &w, -1, 0))
 		return -1;
-	const ir_attr *a = ir_attr_find(n, "group");
-	if (a && (a->kind != IR_ATTR_INT || a->i < 1))
+	int64_t group;
+	if (op_attr_int(g, n, "group", 1, &group))
+		return -1;
+	if (group < 1)
 		return ir_error(g, n, "group must be a positive int");
 	return 0;
 }

@@ -32,22 +32,6 @@
 
 typedef void (*ew_bin)(void *o, const void *a, int64_t sa, const void *b, int64_t sb, int64_t n);
 
-/* for (i = 0; i < n; i++) BODY, in blocks with a constant trip count:
- * gcc's default cost model at -O2 (very-cheap) only vectorises those. */
-#define EW_BLK 16
-#define EW_FOR(n, ...)                                                   \
-	do {                                                             \
-		int64_t base_ = 0;                                       \
-		for (; base_ + EW_BLK <= (n); base_ += EW_BLK)           \
-			for (int j_ = 0; j_ < EW_BLK; j_++) {            \
-				int64_t i = base_ + j_;                  \
-				__VA_ARGS__                              \
-			}                                                \
-		for (int64_t i = base_; i < (n); i++) {                  \
-			__VA_ARGS__                                      \
-		}                                                        \
-	} while (0)
-
 /* One inner run: o[i] = EXPR of x = a[i*sa], y = b[i*sb] with sa, sb in
  * {0, 1}, split into four loops so that each one vectorises. */
 #define EW_KERNEL(name, T, R, EXPR)                                           \
@@ -58,17 +42,17 @@ typedef void (*ew_bin)(void *o, const void *a, int64_t sa, const void *b, int64_
 		const T *restrict a = a_;                                     \
 		const T *restrict b = b_;                                     \
 		if (sa && sb) {                                               \
-			EW_FOR(n, T x = a[i]; T y = b[i]; o[i] = (R)(EXPR););  \
+			OP_FOR(n, T x = a[i]; T y = b[i]; o[i] = (R)(EXPR););  \
 		} else if (sa) {                                              \
 			const T y = b[0];                                     \
-			EW_FOR(n, T x = a[i]; o[i] = (R)(EXPR););             \
+			OP_FOR(n, T x = a[i]; o[i] = (R)(EXPR););             \
 		} else if (sb) {                                              \
 			const T x = a[0];                                     \
-			EW_FOR(n, T y = b[i]; o[i] = (R)(EXPR););             \
+			OP_FOR(n, T y = b[i]; o[i] = (R)(EXPR););             \
 		} else {                                                      \
 			const T x = a[0], y = b[0];                           \
 			const R r = (R)(EXPR);                                \
-			EW_FOR(n, o[i] = r;);                                 \
+			OP_FOR(n, o[i] = r;);                                 \
 		}                                                             \
 	}
 
@@ -194,42 +178,22 @@ static void ew_iterate(ir_tensor *out, int k, const ir_tensor *const *in, ew_vis
 {
 	if (out->numel == 0)
 		return;
-	int64_t st[3][IR_MAX_RANK], dims[IR_MAX_RANK], cs[3][IR_MAX_RANK];
+	int64_t st[3 * IR_MAX_RANK], dims[IR_MAX_RANK], cs[3 * IR_MAX_RANK]; /* operand i at i * IR_MAX_RANK */
 	size_t es[3];
 	for (int i = 0; i < k; i++) {
-		op_broadcast_strides(in[i], out->rank, out->dims, st[i]);
+		op_broadcast_strides(in[i], out->rank, out->dims, st + i * IR_MAX_RANK);
 		es[i] = ir_dtype_size(in[i]->dtype);
 	}
-	/* Drop size-1 dims; merge a dim into the previous one when every
-	 * operand is contiguous across the two (or broadcast along both). */
-	int r = 0;
-	for (int d = 0; d < out->rank; d++) {
-		int64_t nd = out->dims[d];
-		if (nd == 1)
-			continue;
-		int merge = r > 0;
-		for (int i = 0; i < k && merge; i++)
-			merge = cs[i][r - 1] == st[i][d] * nd;
-		if (merge) {
-			dims[r - 1] *= nd;
-			for (int i = 0; i < k; i++)
-				cs[i][r - 1] = st[i][d];
-			continue;
-		}
-		dims[r] = nd;
-		for (int i = 0; i < k; i++)
-			cs[i][r] = st[i][d];
-		r++;
-	}
+	int r = op_merge_dims(out->rank, out->dims, k, st, IR_MAX_RANK, dims, cs);
 	if (r == 0) {
 		dims[0] = 1;
 		for (int i = 0; i < k; i++)
-			cs[i][0] = 0;
+			cs[i * IR_MAX_RANK] = 0;
 		r = 1;
 	}
 	int64_t n = dims[r - 1], idx[IR_MAX_RANK] = {0}, off[3] = {0, 0, 0}, s[3];
 	for (int i = 0; i < k; i++)
-		s[i] = cs[i][r - 1];
+		s[i] = cs[i * IR_MAX_RANK + r - 1];
 	size_t oes = ir_dtype_size(out->dtype);
 	char *o = out->data;
 	const char *p[3];
@@ -241,11 +205,11 @@ static void ew_iterate(ir_tensor *out, int k, const ir_tensor *const *in, ew_vis
 		int d = r - 2;
 		for (; d >= 0; d--) {
 			for (int i = 0; i < k; i++)
-				off[i] += cs[i][d];
+				off[i] += cs[i * IR_MAX_RANK + d];
 			if (++idx[d] < dims[d])
 				break;
 			for (int i = 0; i < k; i++)
-				off[i] -= cs[i][d] * dims[d];
+				off[i] -= cs[i * IR_MAX_RANK + d] * dims[d];
 			idx[d] = 0;
 		}
 		if (d < 0)
@@ -354,18 +318,6 @@ static uint64_t ew_ipow_signed(int64_t x, int neg, uint64_t mag, int *zero_neg)
 	return 0;
 }
 
-/* double -> integer: truncation, saturating at [lo, hi], NaN -> 0. */
-static int64_t ew_f2i(double v, int64_t lo, int64_t hi)
-{
-	if (v != v)
-		return 0;
-	if (v <= (double)lo)
-		return lo;
-	if (v >= (double)hi)
-		return hi;
-	return (int64_t)v;
-}
-
 static double ew_load_f(ir_dtype t, const char *p)
 {
 	return t == IR_F32 ? *(const float *)p : *(const double *)p;
@@ -398,13 +350,13 @@ static void ew_visit_pow(void *ctx, char *o, const char *const *p, const int64_t
 		}
 		case IR_I32: {
 			int32_t x = *(const int32_t *)bp;
-			((int32_t *)o)[i] = fexp ? (int32_t)ew_f2i(pow(x, fe), INT32_MIN, INT32_MAX)
+			((int32_t *)o)[i] = fexp ? op_d2_i32(pow(x, fe))
 					       : (int32_t)ew_ipow_signed(x, neg, mag, &c->zero_neg);
 			break;
 		}
 		case IR_I64: {
 			int64_t x = *(const int64_t *)bp;
-			((int64_t *)o)[i] = fexp ? ew_f2i(pow((double)x, fe), INT64_MIN, INT64_MAX)
+			((int64_t *)o)[i] = fexp ? op_d2_i64(pow((double)x, fe))
 					       : (int64_t)ew_ipow_signed(x, neg, mag, &c->zero_neg);
 			break;
 		}
@@ -509,15 +461,15 @@ int elementwise_check(ir_graph *g, ir_node *n)
 		if (!n->in[i])
 			return ir_error(g, n, "input %d is missing (no input of %s is optional)", i,
 					ir_ops[n->op].name);
-	if (n->opset > 0 && n->opset < 7 && ir_attr_int(n, "broadcast", 0))
+	if (op_opset_before(n, 7) && ir_attr_int(n, "broadcast", 0))
 		return ir_error(g, n, "legacy broadcasting (attribute broadcast=1, opset %d < 7) is not "
 				"supported", n->opset);
 	if (n->op == IR_OP_Mod) {
-		const ir_attr *a = ir_attr_find(n, "fmod");
-		if (a && a->kind != IR_ATTR_INT)
-			return ir_error(g, n, "attribute 'fmod' must be an int");
-		if (a && a->i != 0 && a->i != 1)
-			return ir_error(g, n, "attribute 'fmod' must be 0 or 1, got %lld", (long long)a->i);
+		int64_t fm;
+		if (op_attr_int(g, n, "fmod", 0, &fm))
+			return -1;
+		if (fm != 0 && fm != 1)
+			return ir_error(g, n, "attribute 'fmod' must be 0 or 1, got %lld", (long long)fm);
 	}
 	ir_dtype dt;
 	return ew_types(g, n, n->nin, n->in, &dt);

@@ -23,13 +23,11 @@ int matmul_check(ir_graph *g, ir_node *n)
 	if (op_check_arity(g, n))
 		return -1;
 	if (n->op == IR_OP_Gemm) {
-		const ir_attr *a;
-		if ((a = ir_attr_find(n, "transA")) && a->kind != IR_ATTR_INT)
-			return ir_error(g, n, "attribute transA must be an int");
-		if ((a = ir_attr_find(n, "transB")) && a->kind != IR_ATTR_INT)
-			return ir_error(g, n, "attribute transB must be an int");
+		int64_t t;
+		if (op_attr_int(g, n, "transA", 0, &t) || op_attr_int(g, n, "transB", 0, &t))
+			return -1;
 		/* C became optional in opset 11. */
-		if (n->opset > 0 && n->opset < 11 && (n->nin < 3 || !n->in[2]))
+		if (op_opset_before(n, 11) && (n->nin < 3 || !n->in[2]))
 			return ir_error(g, n, "input C is required before opset 11 (model uses opset %d)",
 					n->opset);
 	}

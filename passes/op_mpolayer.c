@@ -58,6 +58,28 @@ int mpolayer_layout(int64_t N, int64_t K, int group, int *dout, int *din, int *n
 	return S;
 }
 
+double mpolayer_max_params(int64_t N, int64_t K, int group, int max_bond)
+{
+	int dout[MPL_MAX_SITES], din[MPL_MAX_SITES], no, ni;
+	int S = mpolayer_layout(N, K, group, dout, din, &no, &ni);
+	if (S < 0)
+		return -1;
+	double left = 1, right = 1, total = 0, prev = 1;
+	for (int k = 0; k < S; k++)
+		right *= (double)dout[k] * din[k];
+	for (int k = 0; k < S; k++) {
+		double d = (double)dout[k] * din[k];
+		left *= d;
+		right /= d;
+		double next = left < right ? left : right;
+		if (max_bond > 0 && next > max_bond)
+			next = max_bond;
+		total += prev * d * next;
+		prev = next;
+	}
+	return total;
+}
+
 /* Reads an int attribute that must be present. */
 static int req_int(ir_graph *g, ir_node *n, const char *name, int64_t *v)
 {
@@ -148,7 +170,7 @@ int mpolayer_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 			for (int d = 0; d < 4; d++)
 				ws.d[d].v = want[d];
 			return ir_error(g, n, "core %d has shape %s, expected %s (bond, out, in, bond; "
-					      "-1: any)", k, ir_shape_str(cs, s1, sizeof s1),
+					      "?: any)", k, ir_shape_str(cs, s1, sizeof s1),
 					ir_shape_str(&ws, s2, sizeof s2));
 		}
 		prev = cs->d[3].v;

@@ -34,10 +34,8 @@ int norm_check(ir_graph *g, ir_node *n)
 	if (ir_attr_int(n, "spatial", 1) != 1)
 		return ir_error(g, n, "spatial=0 (statistics per activation rather than per channel) "
 				      "is not supported; only spatial=1");
-	const ir_attr *a = ir_attr_find(n, "epsilon");
-	if (a && a->kind != IR_ATTR_FLOAT)
-		return ir_error(g, n, "attribute epsilon must be a float");
-	return 0;
+	double eps;
+	return op_attr_float(g, n, "epsilon", 1e-5, &eps);
 }
 
 int norm_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)

@@ -35,7 +35,7 @@ static int rd_is_arg(const ir_node *n) { return n->op == IR_OP_ArgMax || n->op =
 static int rd_axes_input(const ir_node *n)
 {
 	int since = n->op == IR_OP_ReduceSum ? 13 : 18;
-	return n->opset == 0 || n->opset >= since;
+	return !op_opset_before(n, since);
 }
 
 int reduce_check(ir_graph *g, ir_node *n)
@@ -52,9 +52,7 @@ int reduce_check(ir_graph *g, ir_node *n)
 	return 0;
 }
 
-/* The set of reduced dims of an input of this rank as a bit mask.
- * Returns 0, 1 when the axes are not known yet, -1 on error. */
-static int rd_mask(ir_graph *g, ir_node *n, ir_value **in, int rank, unsigned *mask)
+int reduce_axes_mask(ir_graph *g, ir_node *n, ir_value **in, int rank, unsigned *mask)
 {
 	int64_t axes[64];
 	int k;
@@ -106,6 +104,25 @@ static int rd_mask(ir_graph *g, ir_node *n, ir_value **in, int rank, unsigned *m
 	return 0;
 }
 
+int reduce_view(int rank, const int64_t *dims, unsigned mask, int64_t *vd, int64_t *vs, int64_t *count)
+{
+	int64_t st[IR_MAX_RANK];
+	int nd = 0, nk = 0;
+	op_dense_strides(rank, dims, st);
+	*count = 1;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < rank; i++)
+			if (!!(mask & (1u << i)) == pass) {
+				vd[nd] = dims[i];
+				vs[nd++] = st[i];
+				if (pass)
+					*count *= dims[i];
+				else
+					nk++;
+			}
+	return nk;
+}
+
 int reduce_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 {
 	const ir_shape *s = &in[0]->shape;
@@ -125,7 +142,7 @@ int reduce_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 	if (s->rank < 0)
 		return 0;
 	unsigned mask;
-	int rc = rd_mask(g, n, in, s->rank, &mask);
+	int rc = reduce_axes_mask(g, n, in, s->rank, &mask);
 	if (rc < 0)
 		return -1;
 	if (rc) {
@@ -149,48 +166,38 @@ int reduce_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 
 /* ------------------------------------------------------------- run */
 
-/* Copy x into buf (domain dom) in the order of the view (dims, strides). */
+/* Copy x into buf (domain dom, 8 bytes an element) in the order of the
+ * view (dims, strides): a strided copy of the raw elements, then widened
+ * in place from the end (element i moves from byte es*i up to 8*i, so
+ * nothing is overwritten before it is read). */
 static void rd_gather(const ir_tensor *x, int nd, const int64_t *dims, const int64_t *strides,
 		      int dom, void *buf)
 {
+	size_t es = ir_dtype_size(x->dtype);
+	char *raw = buf;
 	double *fb = buf;
 	int64_t *sb = buf;
 	uint64_t *ub = buf;
-	int64_t cnt[IR_MAX_RANK] = {0}, pos = 0, o = 0;
-	int64_t inner = nd ? dims[nd - 1] : 1, is = nd ? strides[nd - 1] : 1;
 	if (x->numel == 0)
 		return;
-	for (;;) {
-		switch (x->dtype) {
+	op_strided_copy(buf, x->data, es, nd, dims, strides, 0);
+	switch (x->dtype) {
 #define RD_CASE(C, T)                                                      \
-	case C: {                                                          \
-		const T *p = (const T *)x->data + pos;                     \
-		for (int64_t j = 0; j < inner; j++) {                      \
-			T v = p[j * is];                                   \
+	case C:                                                            \
+		for (int64_t i = x->numel - 1; i >= 0; i--) {              \
+			T v;                                               \
+			memcpy(&v, raw + (size_t)i * sizeof v, sizeof v);  \
 			if (dom == RD_F)                                   \
-				fb[o + j] = (double)v;                     \
+				fb[i] = (double)v;                         \
 			else if (dom == RD_S)                              \
-				sb[o + j] = (int64_t)v;                    \
+				sb[i] = (int64_t)v;                        \
 			else                                               \
-				ub[o + j] = (uint64_t)v;                   \
+				ub[i] = (uint64_t)v;                       \
 		}                                                          \
-		break;                                                     \
-	}
-			OP_DTYPES(RD_CASE)
+		break;
+		OP_DTYPES(RD_CASE)
 #undef RD_CASE
-		default: IR_UNREACHABLE();
-		}
-		o += inner;
-		int k = nd - 2;
-		for (; k >= 0; k--) {
-			pos += strides[k];
-			if (++cnt[k] < dims[k])
-				break;
-			pos -= strides[k] * dims[k];
-			cnt[k] = 0;
-		}
-		if (k < 0)
-			return;
+	default: IR_UNREACHABLE();
 	}
 }
 
@@ -302,13 +309,9 @@ static uint64_t rd_int(ir_op op, const uint64_t *b, int64_t c, int is_signed, ui
  * of integers): truncated toward zero, saturated at the dtype's range. */
 static int64_t rd_to_int(double v, ir_dtype t)
 {
-	int sg = ir_dtype_is_signed(t);
-	double lo = sg ? (double)rd_smin(t) : 0, hi = sg ? (double)rd_smax(t) : (double)rd_umax(t);
-	if (v != v || v <= lo)
-		return sg ? rd_smin(t) : 0;
-	if (v >= hi)
-		return sg ? rd_smax(t) : (int64_t)rd_umax(t);
-	return sg ? (int64_t)v : (int64_t)(uint64_t)v;
+	if (ir_dtype_is_signed(t))
+		return op_f2i(v, rd_smin(t), rd_smax(t));
+	return (int64_t)op_f2u(v, rd_umax(t));
 }
 
 static int64_t rd_arg(ir_op op, int dom, const void *buf, int64_t c, int last)
@@ -351,23 +354,10 @@ int reduce_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor **out)
 		va.konst = in[1];
 		vin[1] = &va;
 	}
-	if (rd_mask(g, n, vin, x->rank, &mask))
+	if (reduce_axes_mask(g, n, vin, x->rank, &mask))
 		return -1;
-	/* the view: kept dims then reduced dims, each in input order */
-	int64_t st[IR_MAX_RANK], vd[IR_MAX_RANK], vs[IR_MAX_RANK], s = 1, count = 1;
-	int nd = 0;
-	for (int i = x->rank - 1; i >= 0; i--) {
-		st[i] = s;
-		s *= x->dims[i];
-	}
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < x->rank; i++)
-			if (!!(mask & (1u << i)) == pass) {
-				vd[nd] = x->dims[i];
-				vs[nd++] = st[i];
-				if (pass)
-					count *= x->dims[i];
-			}
+	int64_t vd[IR_MAX_RANK], vs[IR_MAX_RANK], count;
+	reduce_view(x->rank, x->dims, mask, vd, vs, &count);
 	/* L2 and LogSumExp of integers are computed in double too */
 	int via_f = n->op == IR_OP_ReduceL2 || n->op == IR_OP_ReduceLogSumExp;
 	int dom = ir_dtype_is_float(x->dtype) || via_f ? RD_F
@@ -383,7 +373,7 @@ int reduce_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor **out)
 	void *buf = (uint64_t)x->numel < SIZE_MAX / 8 ? malloc((size_t)(x->numel ? x->numel : 1) * 8) : NULL;
 	if (!buf)
 		return ir_error(g, n, "out of memory");
-	rd_gather(x, nd, vd, vs, dom, buf);
+	rd_gather(x, x->rank, vd, vs, dom, buf);
 	int is_signed = dom == RD_S;
 	uint64_t lo = is_signed ? (uint64_t)rd_smin(x->dtype) : 0;
 	uint64_t hi = is_signed ? (uint64_t)rd_smax(x->dtype) : rd_umax(x->dtype);

@@ -6,8 +6,9 @@
  * Data movement never looks at element values, so every dtype is handled
  * by element size: views (Transpose, Slice, Expand, Tile) are expressed
  * as a strided read of the input and go through one copy routine,
- * sh_strided_copy. Tile is the view of the input with dims interleaved as
- * (repeat_0, d_0, repeat_1, d_1, ...) and stride 0 along each repeat dim.
+ * op_strided_copy (ops.c). Tile is the view of the input with dims
+ * interleaved as (repeat_0, d_0, repeat_1, d_1, ...) and stride 0 along
+ * each repeat dim.
  *
  * Shapes that depend on tensor data (Reshape's shape, Slice's starts ...)
  * are read from in[i]->konst when it is known; otherwise the affected dims
@@ -19,8 +20,6 @@
 
 #define SH_MAXR (2 * IR_MAX_RANK) /* Tile's interleaved view */
 #define SH_MAXV 64                /* longest integer vector an attribute or input may hold */
-
-static int sh_opset_below(const ir_node *n, int v) { return n->opset > 0 && n->opset < v; }
 
 static void sh_unknown(ir_value *v, ir_dtype dt, int rank)
 {
@@ -110,78 +109,6 @@ static int sh_too_big(ir_graph *g, ir_node *n, int rank)
 	return 0;
 }
 
-/* ------------------------------------------------------- copy kernel */
-
-/* Copy the strided view (dims, strides in elements, first element off) of
- * src into dense dst; elements are es bytes (1, 2, 4 or 8). Strides may be
- * zero (broadcast) or negative (reversed slice). */
-static void sh_strided_copy(void *dst, const void *src, size_t es, int rank, const int64_t *dims,
-			    const int64_t *strides, int64_t off)
-{
-	int64_t d[SH_MAXR], s[SH_MAXR];
-	int r = 0;
-	for (int i = 0; i < rank; i++) {
-		if (dims[i] == 0)
-			return;
-		if (dims[i] == 1)
-			continue;
-		/* merge with the previous dim when the two are one contiguous run */
-		if (r > 0 && s[r - 1] == strides[i] * dims[i]) {
-			d[r - 1] *= dims[i];
-			s[r - 1] = strides[i];
-			continue;
-		}
-		d[r] = dims[i];
-		s[r] = strides[i];
-		r++;
-	}
-	const char *base = (const char *)src + off * (int64_t)es;
-	char *o = dst;
-	if (r == 0) {
-		memcpy(o, base, es);
-		return;
-	}
-	int64_t cnt[SH_MAXR] = {0}, inner = d[r - 1], is = s[r - 1], pos = 0;
-	for (;;) {
-		const char *p = base + pos * (int64_t)es;
-		if (is == 1) {
-			memcpy(o, p, (size_t)inner * es);
-		} else {
-			switch (es) {
-#define SH_RUN(T)                                                   \
-	for (int64_t j = 0; j < inner; j++)                         \
-		memcpy(o + j * (int64_t)sizeof(T), p + j * is * (int64_t)sizeof(T), sizeof(T)); \
-	break;
-			case 1: SH_RUN(uint8_t)
-			case 2: SH_RUN(uint16_t)
-			case 4: SH_RUN(uint32_t)
-			default: SH_RUN(uint64_t)
-#undef SH_RUN
-			}
-		}
-		o += inner * (int64_t)es;
-		int k = r - 2;
-		for (; k >= 0; k--) {
-			pos += s[k];
-			if (++cnt[k] < d[k])
-				break;
-			pos -= s[k] * d[k];
-			cnt[k] = 0;
-		}
-		if (k < 0)
-			return;
-	}
-}
-
-static void sh_dense_strides(int rank, const int64_t *dims, int64_t *strides)
-{
-	int64_t s = 1;
-	for (int i = rank - 1; i >= 0; i--) {
-		strides[i] = s;
-		s *= dims[i];
-	}
-}
-
 /* ---------------------------------------------------------- Constant */
 
 static int constant_check(ir_graph *g, ir_node *n)
@@ -261,8 +188,7 @@ static int constant_run(ir_node *n, ir_tensor *out)
 
 /* ------------------------------------------------------- Shape, Size */
 
-/* Shape's [start, end) window over the dims (opset 15), clamped. */
-static void shape_window(const ir_node *n, int rank, int64_t *lo, int64_t *hi)
+void shape_window(const ir_node *n, int rank, int64_t *lo, int64_t *hi)
 {
 	int64_t s = ir_attr_int(n, "start", 0), e = ir_attr_int(n, "end", rank);
 	if (s < 0)
@@ -283,7 +209,7 @@ static void shape_window(const ir_node *n, int rank, int64_t *lo, int64_t *hi)
 static int reshape_target(ir_graph *g, ir_node *n, const ir_tensor *k, int64_t *tgt)
 {
 	int cnt;
-	if (sh_opset_below(n, 5))
+	if (op_opset_before(n, 5))
 		cnt = sh_attr_vec(g, n, "shape", tgt);
 	else if (!k)
 		return -2;
@@ -470,10 +396,10 @@ static int transpose_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor *out
 	int64_t st[IR_MAX_RANK], ps[IR_MAX_RANK];
 	if (transpose_perm(g, n, x->rank, perm))
 		return -1;
-	sh_dense_strides(x->rank, x->dims, st);
+	op_dense_strides(x->rank, x->dims, st);
 	for (int i = 0; i < x->rank; i++)
 		ps[i] = st[perm[i]];
-	sh_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), x->rank, out->dims, ps, 0);
+	op_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), x->rank, out->dims, ps, 0);
 	return 0;
 }
 
@@ -481,7 +407,7 @@ static int transpose_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor *out
 
 static int concat_check(ir_graph *g, ir_node *n)
 {
-	if (!sh_opset_below(n, 4) && !ir_attr_find(n, "axis"))
+	if (!op_opset_before(n, 4) && !ir_attr_find(n, "axis"))
 		return ir_error(g, n, "the attribute 'axis' is required");
 	for (int i = 0; i < n->nin; i++)
 		if (!n->in[i])
@@ -566,7 +492,7 @@ static int concat_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor *out)
  * the count if that is known, else -1), -1 on error. */
 static int sq_axes(ir_graph *g, ir_node *n, ir_value **in, int64_t *axes, int64_t *len)
 {
-	if (sh_opset_below(n, 13)) {
+	if (op_opset_before(n, 13)) {
 		/* an empty attribute list means "absent" (ONNX reference) */
 		int k = ir_attr_find(n, "axes") ? sh_attr_vec(g, n, "axes", axes) : -2;
 		return k == 0 ? -2 : k;
@@ -584,7 +510,7 @@ static int sq_check(ir_graph *g, ir_node *n)
 {
 	int attr = ir_attr_find(n, "axes") != NULL;
 	int input = n->nin > 1 && n->in[1];
-	if (sh_opset_below(n, 13)) {
+	if (op_opset_before(n, 13)) {
 		if (input)
 			return ir_error(g, n, "axes is an attribute before opset 13, not an input");
 		if (n->op == IR_OP_Unsqueeze && !attr)
@@ -743,7 +669,7 @@ typedef struct sl_plan {
 
 static int slice_check(ir_graph *g, ir_node *n)
 {
-	if (sh_opset_below(n, 10)) {
+	if (op_opset_before(n, 10)) {
 		const int64_t *p;
 		int ks = ir_attr_ints(n, "starts", &p), ke = ir_attr_ints(n, "ends", &p);
 		int ka = ir_attr_ints(n, "axes", &p);
@@ -795,7 +721,7 @@ static int slice_plan(ir_graph *g, ir_node *n, const ir_shape *s, ir_value **in,
 		p->len[i] = s->d[i].v;
 		p->cut[i] = 0;
 	}
-	if (sh_opset_below(n, 10)) {
+	if (op_opset_before(n, 10)) {
 		ks = sh_attr_vec(g, n, "starts", st);
 		ke = sh_attr_vec(g, n, "ends", en);
 		if (ir_attr_find(n, "axes"))
@@ -871,21 +797,36 @@ static int slice_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value *out)
 	return 0;
 }
 
+int shape_slice_plan(ir_graph *g, ir_node *n, int rank, const int64_t *dims, ir_value **in,
+		     int64_t *start, int64_t *step, int64_t *len)
+{
+	ir_shape s;
+	sl_plan p;
+	ir_shape_from_dims(&s, rank, dims);
+	int rc = slice_plan(g, n, &s, in, &p);
+	if (rc)
+		return rc;
+	for (int i = 0; i < rank; i++) {
+		start[i] = p.start[i];
+		step[i] = p.step[i];
+		len[i] = p.len[i];
+	}
+	return 0;
+}
+
 static int slice_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor *out, ir_value **vin)
 {
 	const ir_tensor *x = in[0];
-	ir_shape s;
-	sl_plan p;
+	int64_t start[IR_MAX_RANK], step[IR_MAX_RANK], len[IR_MAX_RANK];
 	int64_t st[IR_MAX_RANK], vs[IR_MAX_RANK], off = 0;
-	ir_shape_from_dims(&s, x->rank, x->dims);
-	if (slice_plan(g, n, &s, vin, &p))
+	if (shape_slice_plan(g, n, x->rank, x->dims, vin, start, step, len))
 		return ir_error(g, n, "the slice parameters are not known"); /* konst is set at run time */
-	sh_dense_strides(x->rank, x->dims, st);
+	op_dense_strides(x->rank, x->dims, st);
 	for (int i = 0; i < x->rank; i++) {
-		off += p.start[i] * st[i];
-		vs[i] = p.step[i] * st[i];
+		off += start[i] * st[i];
+		vs[i] = step[i] * st[i];
 	}
-	sh_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), x->rank, out->dims, vs, off);
+	op_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), x->rank, out->dims, vs, off);
 	return 0;
 }
 
@@ -941,7 +882,7 @@ static int expand_run(ir_tensor **in, ir_tensor *out)
 {
 	int64_t st[IR_MAX_RANK];
 	op_broadcast_strides(in[0], out->rank, out->dims, st);
-	sh_strided_copy(out->data, in[0]->data, ir_dtype_size(in[0]->dtype), out->rank, out->dims, st, 0);
+	op_strided_copy(out->data, in[0]->data, ir_dtype_size(in[0]->dtype), out->rank, out->dims, st, 0);
 	return 0;
 }
 
@@ -1025,14 +966,14 @@ static int tile_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor *out)
 	int64_t rep[SH_MAXV], st[IR_MAX_RANK], vd[SH_MAXR], vs[SH_MAXR];
 	if (tile_repeats(g, n, in[1], x->rank, rep))
 		return -1;
-	sh_dense_strides(x->rank, x->dims, st);
+	op_dense_strides(x->rank, x->dims, st);
 	for (int i = 0; i < x->rank; i++) {
 		vd[2 * i] = rep[i];
 		vs[2 * i] = 0;
 		vd[2 * i + 1] = x->dims[i];
 		vs[2 * i + 1] = st[i];
 	}
-	sh_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), 2 * x->rank, vd, vs, 0);
+	op_strided_copy(out->data, x->data, ir_dtype_size(x->dtype), 2 * x->rank, vd, vs, 0);
 	return 0;
 }
 
@@ -1048,9 +989,9 @@ int shape_check(ir_graph *g, ir_node *n)
 		int64_t az = ir_attr_int(n, "allowzero", 0);
 		if (az != 0 && az != 1)
 			return ir_error(g, n, "allowzero must be 0 or 1, got %lld", (long long)az);
-		if (sh_opset_below(n, 5) && !ir_attr_find(n, "shape"))
+		if (op_opset_before(n, 5) && !ir_attr_find(n, "shape"))
 			return ir_error(g, n, "the attribute 'shape' is required before opset 5");
-		if (!sh_opset_below(n, 5) && (n->nin < 2 || !n->in[1]))
+		if (!op_opset_before(n, 5) && (n->nin < 2 || !n->in[1]))
 			return ir_error(g, n, "the shape input is required");
 		return 0;
 	}

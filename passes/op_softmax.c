@@ -15,13 +15,10 @@
 
 #include <math.h>
 
-static int sm_legacy(const ir_node *n) { return n->opset > 0 && n->opset < 13; }
-
-/* The view [outer, len, stride] for a tensor of this rank and dims. */
-static int sm_view(ir_graph *g, ir_node *n, int rank, const int64_t *dims, int64_t *outer,
-		   int64_t *len, int64_t *stride)
+int softmax_view(ir_graph *g, ir_node *n, int rank, const int64_t *dims, int64_t *outer, int64_t *len,
+		 int64_t *stride)
 {
-	int64_t a = ir_attr_int(n, "axis", sm_legacy(n) ? 1 : -1);
+	int64_t a = ir_attr_int(n, "axis", op_opset_before(n, 13) ? 1 : -1);
 	int axis;
 	*outer = *len = *stride = 1;
 	if (rank == 0)
@@ -32,7 +29,7 @@ static int sm_view(ir_graph *g, ir_node *n, int rank, const int64_t *dims, int64
 		return 0;
 	for (int i = 0; i < axis; i++)
 		*outer *= dims[i];
-	if (sm_legacy(n)) {
+	if (op_opset_before(n, 13)) {
 		for (int i = axis; i < rank; i++)
 			*len *= dims[i];
 	} else {
@@ -50,7 +47,7 @@ int softmax_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 	int64_t o, l, s;
 	if (op_require_dtype(g, n, in[0], OP_FLOATS, "the input"))
 		return -1;
-	if (in[0]->shape.rank >= 0 && sm_view(g, n, in[0]->shape.rank, NULL, &o, &l, &s))
+	if (in[0]->shape.rank >= 0 && softmax_view(g, n, in[0]->shape.rank, NULL, &o, &l, &s))
 		return -1;
 	out[0]->dtype = in[0]->dtype;
 	out[0]->shape = in[0]->shape;
@@ -83,7 +80,7 @@ int softmax_run(ir_graph *g, ir_node *n, ir_tensor **in, ir_tensor **out)
 	const ir_tensor *x = in[0];
 	int64_t outer, len, s;
 	int logsm = n->op == IR_OP_LogSoftmax;
-	if (sm_view(g, n, x->rank, x->dims, &outer, &len, &s))
+	if (softmax_view(g, n, x->rank, x->dims, &outer, &len, &s))
 		return -1;
 	if (x->numel == 0)
 		return 0;

@@ -74,36 +74,6 @@ static int un_cast_to(ir_graph *g, ir_node *n, ir_dtype *dt)
 	return 0;
 }
 
-/* --------------------------------------------------------- attributes */
-
-/* A float attribute with a default; error if present with another kind. */
-static int un_attr_float(ir_graph *g, ir_node *n, const char *name, double dflt, double *v)
-{
-	const ir_attr *a = ir_attr_find(n, name);
-	*v = dflt;
-	if (!a)
-		return 0;
-	if (a->kind != IR_ATTR_FLOAT)
-		return ir_error(g, n, "attribute '%s' must be a float", name);
-	*v = a->f;
-	return 0;
-}
-
-static int un_attr_int(ir_graph *g, ir_node *n, const char *name, int64_t dflt, int64_t *v)
-{
-	const ir_attr *a = ir_attr_find(n, name);
-	*v = dflt;
-	if (!a)
-		return 0;
-	if (a->kind != IR_ATTR_INT)
-		return ir_error(g, n, "attribute '%s' must be an int", name);
-	*v = a->i;
-	return 0;
-}
-
-/* Opset 0 means the graph declares none: treat it as the newest. */
-static int un_opset_before(const ir_node *n, int v) { return n->opset > 0 && n->opset < v; }
-
 /* -------------------------------------------------------------- typing */
 
 #define UN_BOOL (1u << IR_BOOL)
@@ -171,7 +141,7 @@ static int un_dropout_mode(ir_graph *g, ir_node *n, const ir_tensor *ratio, cons
 		return 0;
 	double r = 0.5;
 	int known = 1;
-	if (un_opset_before(n, 12)) {
+	if (op_opset_before(n, 12)) {
 		r = ir_attr_float(n, "ratio", 0.5);
 	} else if (n->nin > 1 && n->in[1]) {
 		known = ratio && ratio->numel == 1;
@@ -194,19 +164,19 @@ int unary_check(ir_graph *g, ir_node *n)
 	switch (n->op) {
 	case IR_OP_LeakyRelu:
 	case IR_OP_Elu:
-		if (un_attr_float(g, n, "alpha", 0, &f))
+		if (op_attr_float(g, n, "alpha", 0, &f))
 			return -1;
 		break;
 	case IR_OP_HardSigmoid:
-		if (un_attr_float(g, n, "alpha", 0, &f) || un_attr_float(g, n, "beta", 0, &f))
+		if (op_attr_float(g, n, "alpha", 0, &f) || op_attr_float(g, n, "beta", 0, &f))
 			return -1;
 		break;
 	case IR_OP_Clip:
-		if (un_opset_before(n, 11)) {
+		if (op_opset_before(n, 11)) {
 			if (n->nin > 1)
 				return ir_error(g, n, "Clip before opset 11 takes its bounds as attributes, "
 						"not inputs (opset %d)", n->opset);
-			if (un_attr_float(g, n, "min", 0, &f) || un_attr_float(g, n, "max", 0, &f))
+			if (op_attr_float(g, n, "min", 0, &f) || op_attr_float(g, n, "max", 0, &f))
 				return -1;
 		} else if (ir_attr_find(n, "min") || ir_attr_find(n, "max")) {
 			return ir_error(g, n, "attributes 'min'/'max' were replaced by inputs in opset 11 "
@@ -214,12 +184,12 @@ int unary_check(ir_graph *g, ir_node *n)
 		}
 		break;
 	case IR_OP_Cast:
-		if (un_attr_int(g, n, "saturate", 1, &i))
+		if (op_attr_int(g, n, "saturate", 1, &i))
 			return -1;
 		break;
 	case IR_OP_Dropout:
-		if (un_attr_float(g, n, "ratio", 0.5, &f) || un_attr_int(g, n, "seed", 0, &i) ||
-		    un_attr_int(g, n, "is_test", 0, &i) || un_attr_int(g, n, "training_mode", 0, &i))
+		if (op_attr_float(g, n, "ratio", 0.5, &f) || op_attr_int(g, n, "seed", 0, &i) ||
+		    op_attr_int(g, n, "is_test", 0, &i) || op_attr_int(g, n, "training_mode", 0, &i))
 			return -1;
 		if (un_dropout_mode(g, n, n->nin > 1 && n->in[1] ? n->in[1]->konst : NULL,
 				    n->nin > 2 && n->in[2] ? n->in[2]->konst : NULL))
@@ -257,7 +227,7 @@ int unary_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 	out[0]->shape = in[0]->shape;
 	if (n->op == IR_OP_Dropout && n->nout > 1 && out[1]) {
 		/* The mask was a tensor of the input's type before opset 10. */
-		out[1]->dtype = un_opset_before(n, 10) ? in[0]->dtype : IR_BOOL;
+		out[1]->dtype = op_opset_before(n, 10) ? in[0]->dtype : IR_BOOL;
 		out[1]->shape = in[0]->shape;
 	}
 	return 0;
@@ -265,29 +235,13 @@ int unary_infer(ir_graph *g, ir_node *n, ir_value **in, ir_value **out)
 
 /* ------------------------------------------------------------ kernels */
 
-/* for (i = 0; i < n; i++) BODY, in blocks with a constant trip count:
- * gcc's default cost model at -O2 (very-cheap) only vectorises those. */
-#define UN_BLK 16
-#define UN_FOR(n, ...)                                                   \
-	do {                                                             \
-		int64_t base_ = 0;                                       \
-		for (; base_ + UN_BLK <= (n); base_ += UN_BLK)           \
-			for (int j_ = 0; j_ < UN_BLK; j_++) {            \
-				int64_t i = base_ + j_;                  \
-				__VA_ARGS__                              \
-			}                                                \
-		for (int64_t i = base_; i < (n); i++) {                  \
-			__VA_ARGS__                                      \
-		}                                                        \
-	} while (0)
-
 /* o[i] = EXPR of x = a[i], input type T, output type R; nel, in and out
  * come from the enclosing function. */
 #define UN_LOOP(T, R, EXPR)                                         \
 	do {                                                        \
 		const T *restrict a = in->data;                     \
 		R *restrict o = out->data;                          \
-		UN_FOR(nel, T x = a[i]; o[i] = (R)(EXPR););         \
+		OP_FOR(nel, T x = a[i]; o[i] = (R)(EXPR););         \
 	} while (0)
 
 /* Float math, once per precision: F is the C library suffix (f or none). */
@@ -326,30 +280,6 @@ UN_MATH(double, f64, )
 			UN_LOOP(double, double, EXPR_F64);       \
 	} while (0)
 
-/* double -> integer type: truncation toward zero, saturating, NaN -> 0.
- * (double)HI may round up to 2^N, which is why the test is >=. */
-#define UN_D2I(S, T, LO, HI)                               \
-	static inline T un_d2_##S(double v)                \
-	{                                                  \
-		if (v != v)                                \
-			return 0;                          \
-		if (v <= (double)(LO))                     \
-			return LO;                         \
-		if (v >= (double)(HI))                     \
-			return HI;                         \
-		return (T)v;                               \
-	}
-UN_D2I(i8, int8_t, INT8_MIN, INT8_MAX)
-UN_D2I(i16, int16_t, INT16_MIN, INT16_MAX)
-UN_D2I(i32, int32_t, INT32_MIN, INT32_MAX)
-UN_D2I(i64, int64_t, INT64_MIN, INT64_MAX)
-UN_D2I(u8, uint8_t, 0, UINT8_MAX)
-UN_D2I(u16, uint16_t, 0, UINT16_MAX)
-UN_D2I(u32, uint32_t, 0, UINT32_MAX)
-UN_D2I(u64, uint64_t, 0, UINT64_MAX)
-static inline float un_d2_f32(double v) { return (float)v; }
-static inline double un_d2_f64(double v) { return v; }
-
 /* Type lists: X(dtype code, C type, suffix, wide unsigned type, lowest,
  * highest). Integer negation goes through the unsigned type to wrap. */
 #define UN_FLOATS(X) X(IR_F32, float, f32, float, -INFINITY, INFINITY) \
@@ -376,7 +306,7 @@ static inline double un_d2_f64(double v) { return v; }
 #define UN_X_SIGN_S(C, T, S, W, LO, HI) case C: UN_LOOP(T, T, (x > 0) - (x < 0)); break;
 #define UN_X_SIGN_U(C, T, S, W, LO, HI) case C: UN_LOOP(T, T, x > 0); break;
 #define UN_X_ERF_F(C, T, S, W, LO, HI) case C: UN_LOOP(T, T, erf(x)); break;
-#define UN_X_ERF_I(C, T, S, W, LO, HI) case C: UN_LOOP(T, T, un_d2_##S(erf((double)x))); break;
+#define UN_X_ERF_I(C, T, S, W, LO, HI) case C: UN_LOOP(T, T, op_d2_##S(erf((double)x))); break;
 
 /* min(max(x, lo), hi), also when lo > hi (then hi); NaN x stays NaN. */
 #define UN_CLAMP(x, lo, hi) ((x) < (lo) ? ((lo) > (hi) ? (hi) : (lo)) : ((x) > (hi) ? (hi) : (x)))
@@ -389,11 +319,11 @@ static inline double un_d2_f64(double v) { return v; }
 		if (tlo)                                                   \
 			lo = *(const T *)tlo->data;                        \
 		else if (has_alo)                                          \
-			lo = un_d2_##S(alo);                               \
+			lo = op_d2_##S(alo);                               \
 		if (thi)                                                   \
 			hi = *(const T *)thi->data;                        \
 		else if (has_ahi)                                          \
-			hi = un_d2_##S(ahi);                               \
+			hi = op_d2_##S(ahi);                               \
 		UN_LOOP(T, T, UN_CLAMP(x, lo, hi));                        \
 		break;                                                     \
 	}
@@ -404,7 +334,7 @@ static int un_clip(ir_graph *g, ir_node *n, ir_tensor **in_, ir_tensor *out)
 	int64_t nel = in->numel;
 	double alo = 0, ahi = 0;
 	int has_alo = 0, has_ahi = 0;
-	if (un_opset_before(n, 11)) {
+	if (op_opset_before(n, 11)) {
 		has_alo = ir_attr_find(n, "min") != NULL;
 		has_ahi = ir_attr_find(n, "max") != NULL;
 		alo = ir_attr_float(n, "min", 0);
@@ -445,7 +375,7 @@ static int un_clip(ir_graph *g, ir_node *n, ir_tensor **in_, ir_tensor *out)
 	default: IR_UNREACHABLE();                                          \
 	}
 #define UN_X_CAST_F(C, T, S, W, LO, HI) case C: UN_CAST_FROM(T, UN_ID, UN_ID) break;
-#define UN_X_CAST_I(C, T, S, W, LO, HI) case C: UN_CAST_FROM(T, un_d2_##S, UN_ID) break;
+#define UN_X_CAST_I(C, T, S, W, LO, HI) case C: UN_CAST_FROM(T, op_d2_##S, UN_ID) break;
 
 static void un_cast(const ir_tensor *in, ir_tensor *out)
 {

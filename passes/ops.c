@@ -1,5 +1,6 @@
 /* ops.c - the op dispatch table (generated from ir/ops.def) and the
- * helpers shared by the op families: arity, axes, broadcasting. */
+ * helpers shared by the op families: arity, attributes, axes,
+ * broadcasting, strided copies. */
 #include "ops.h"
 
 #include <string.h>
@@ -14,6 +15,32 @@ const op_impl op_impls[IR_OP_COUNT] = {
 int op_check_arity(ir_graph *g, ir_node *n)
 {
 	return ir_check_arity(g, n);
+}
+
+/* Attribute name of n, or NULL when absent; error if it has another kind. */
+static int attr_of_kind(ir_graph *g, ir_node *n, const char *name, ir_attr_kind kind, const char *what,
+			const ir_attr **a)
+{
+	*a = ir_attr_find(n, name);
+	if (*a && (*a)->kind != kind)
+		return ir_error(g, n, "attribute '%s' must be %s", name, what);
+	return 0;
+}
+
+int op_attr_int(ir_graph *g, ir_node *n, const char *name, int64_t dflt, int64_t *v)
+{
+	const ir_attr *a;
+	int rc = attr_of_kind(g, n, name, IR_ATTR_INT, "an int", &a);
+	*v = a && !rc ? a->i : dflt;
+	return rc;
+}
+
+int op_attr_float(ir_graph *g, ir_node *n, const char *name, double dflt, double *v)
+{
+	const ir_attr *a;
+	int rc = attr_of_kind(g, n, name, IR_ATTR_FLOAT, "a float", &a);
+	*v = a && !rc ? a->f : dflt;
+	return rc;
 }
 
 int op_axis(ir_graph *g, ir_node *n, int64_t axis, int rank, int *out)
@@ -90,6 +117,87 @@ void op_broadcast_strides(const ir_tensor *t, int rank, const int64_t *dims, int
 		int64_t td = t->dims[d - off];
 		strides[d] = (td == 1 && dims[d] != 1) ? 0 : s;
 		s *= td;
+	}
+}
+
+void op_dense_strides(int rank, const int64_t *dims, int64_t *strides)
+{
+	int64_t s = 1;
+	for (int i = rank - 1; i >= 0; i--) {
+		strides[i] = s;
+		s *= dims[i];
+	}
+}
+
+int op_merge_dims(int rank, const int64_t *dims, int k, const int64_t *st, int ld, int64_t *md, int64_t *ms)
+{
+	int r = 0;
+	for (int d = 0; d < rank; d++)
+		if (dims[d] == 0)
+			return -1;
+	for (int d = 0; d < rank; d++) {
+		if (dims[d] == 1)
+			continue;
+		int merge = r > 0;
+		for (int i = 0; i < k && merge; i++)
+			merge = ms[i * ld + r - 1] == st[i * ld + d] * dims[d];
+		if (merge) {
+			md[r - 1] *= dims[d];
+			for (int i = 0; i < k; i++)
+				ms[i * ld + r - 1] = st[i * ld + d];
+			continue;
+		}
+		md[r] = dims[d];
+		for (int i = 0; i < k; i++)
+			ms[i * ld + r] = st[i * ld + d];
+		r++;
+	}
+	return r;
+}
+
+void op_strided_copy(void *dst, const void *src, size_t es, int rank, const int64_t *dims,
+		     const int64_t *strides, int64_t off)
+{
+	int64_t d[2 * IR_MAX_RANK], s[2 * IR_MAX_RANK];
+	IR_ASSERT(rank <= 2 * IR_MAX_RANK);
+	int r = op_merge_dims(rank, dims, 1, strides, 0, d, s);
+	if (r < 0)
+		return;
+	const char *base = (const char *)src + off * (int64_t)es;
+	char *o = dst;
+	if (r == 0) {
+		memcpy(o, base, es);
+		return;
+	}
+	int64_t cnt[2 * IR_MAX_RANK] = {0}, inner = d[r - 1], is = s[r - 1], pos = 0;
+	for (;;) {
+		const char *p = base + pos * (int64_t)es;
+		if (is == 1) {
+			memcpy(o, p, (size_t)inner * es);
+		} else {
+			switch (es) {
+#define OP_RUN(T)                                                                        \
+	for (int64_t j = 0; j < inner; j++)                                              \
+		memcpy(o + j * (int64_t)sizeof(T), p + j * is * (int64_t)sizeof(T), sizeof(T)); \
+	break;
+			case 1: OP_RUN(uint8_t)
+			case 2: OP_RUN(uint16_t)
+			case 4: OP_RUN(uint32_t)
+			default: OP_RUN(uint64_t)
+#undef OP_RUN
+			}
+		}
+		o += inner * (int64_t)es;
+		int k = r - 2;
+		for (; k >= 0; k--) {
+			pos += s[k];
+			if (++cnt[k] < d[k])
+				break;
+			pos -= s[k] * d[k];
+			cnt[k] = 0;
+		}
+		if (k < 0)
+			return;
 	}
 }
 

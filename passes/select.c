@@ -73,7 +73,7 @@ static int consumers(const ir_graph *g, const ir_value *v, ir_node **last)
 	return c;
 }
 
-static void describe_gemm(ir_graph *g, ir_node *n, select_layer *L)
+static void describe_gemm(ir_node *n, select_layer *L)
 {
 	const ir_value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
 	int tb = ir_attr_int(n, "transB", 0) != 0;
@@ -97,7 +97,6 @@ static void describe_gemm(ir_graph *g, ir_node *n, select_layer *L)
 			 "not compressible: the bias C differs between rows (not one value per output)");
 	else
 		L->eligible = 1;
-	(void)g;
 }
 
 static void describe_matmul(ir_graph *g, ir_node *n, select_layer *L)
@@ -162,30 +161,6 @@ static int reads_raw_input(const ir_value *x)
 	return 0;
 }
 
-/* Upper bound on the MPO's parameters at max_bond (0: the exact TT-SVD's
- * rank bounds), -1 if the layout is impossible. */
-static int64_t estimate_params(int64_t N, int64_t K, int group, int max_bond)
-{
-	int dout[64], din[64], no, ni;
-	int S = mpolayer_layout(N, K, group, dout, din, &no, &ni);
-	if (S < 0)
-		return -1;
-	double left = 1, right = 1, total = 0, prev = 1;
-	for (int k = 0; k < S; k++)
-		right *= (double)dout[k] * din[k];
-	for (int k = 0; k < S; k++) {
-		double d = (double)dout[k] * din[k];
-		left *= d;
-		right /= d;
-		double next = left < right ? left : right;
-		if (max_bond > 0 && next > max_bond)
-			next = max_bond;
-		total += prev * d * next;
-		prev = next;
-	}
-	return total > 9e18 ? INT64_MAX : (int64_t)total;
-}
-
 static void list_candidates(const select_result *r, char *buf, size_t len)
 {
 	size_t k = 0;
@@ -201,12 +176,11 @@ static void list_candidates(const select_result *r, char *buf, size_t len)
 		snprintf(buf, len, "none: the model has no Gemm / MatMul with a constant weight");
 }
 
-static void select_auto(const select_opts *o, select_result *r, const ir_graph *g)
+static void select_auto(const select_opts *o, select_result *r)
 {
 	int ne = 0, e = 0;
 	for (int i = 0; i < r->n; i++)
 		ne += r->layer[i].eligible;
-	(void)g;
 	for (int i = 0; i < r->n; i++) {
 		select_layer *L = &r->layer[i];
 		if (!L->eligible)
@@ -228,15 +202,15 @@ static void select_auto(const select_opts *o, select_result *r, const ir_graph *
 				 aspect, o->max_aspect);
 		else {
 			L->selected = 1;
-			int64_t est = estimate_params(L->rows, L->cols, o->group, o->max_bond);
+			double est = mpolayer_max_params(L->rows, L->cols, o->group, o->max_bond);
 			int64_t dense = L->rows * L->cols;
 			int n = snprintf(L->reason, sizeof L->reason, "auto: a %lldx%lld hidden layer", (long long)L->rows,
 					 (long long)L->cols);
 			if (est > 0 && o->max_bond > 0)
 				snprintf(L->reason + n, sizeof L->reason - (size_t)n,
-					 "; at bond <= %d the MPO has at most %lld parameters (dense %lld)%s",
-					 o->max_bond, (long long)est, (long long)dense,
-					 est >= dense ? ", no saving at this bond" : "");
+					 "; at bond <= %d the MPO has at most %.0f parameters (dense %lld)%s",
+					 o->max_bond, est, (long long)dense,
+					 est >= (double)dense ? ", no saving at this bond" : "");
 		}
 	}
 	r->rule = "auto: every Gemm or MatMul(+Add) with a constant weight whose sides are both at least "
@@ -258,7 +232,7 @@ int pass_select(ir_graph *g, const char *spec, const select_opts *o, select_resu
 		L->node = n;
 		L->name = n->name;
 		if (n->op == IR_OP_Gemm)
-			describe_gemm(g, n, L);
+			describe_gemm(n, L);
 		else
 			describe_matmul(g, n, L);
 		if (L->eligible && (L->rows < 1 || L->cols < 1)) {
@@ -267,7 +241,7 @@ int pass_select(ir_graph *g, const char *spec, const select_opts *o, select_resu
 		}
 	}
 	if (!strcmp(spec, "auto")) {
-		select_auto(o, r, g);
+		select_auto(o, r);
 	} else {
 		char cand[2048];
 		const char *p = spec;

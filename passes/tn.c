@@ -11,6 +11,7 @@
 
 #include "../ir/ir.h"
 #include "la.h"
+#include "ops.h"
 
 double *tn_alloc(int64_t count)
 {
@@ -153,21 +154,9 @@ static void strided_copy(double *dst, const double *src, int rank, const int64_t
 			 const int64_t *sstr)
 {
 	int64_t d[TN_MAX_RANK], s[TN_MAX_RANK], idx[TN_MAX_RANK] = {0};
-	int r = 0;
-	for (int i = 0; i < rank; i++) {
-		if (dims[i] == 0)
-			return;
-		if (dims[i] == 1)
-			continue;
-		if (r > 0 && s[r - 1] == sstr[i] * dims[i]) {
-			d[r - 1] *= dims[i];
-			s[r - 1] = sstr[i];
-		} else {
-			d[r] = dims[i];
-			s[r] = sstr[i];
-			r++;
-		}
-	}
+	int r = op_merge_dims(rank, dims, 1, sstr, 0, d, s);
+	if (r < 0)
+		return;
 	if (r == 0) {
 		dst[0] = src[0];
 		return;

@@ -10,6 +10,7 @@
 #include "../../backend/cgen.h"
 #include "../../ir/ir.h"
 #include "../../passes/passes.h"
+#include "test.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,14 +26,18 @@
 static char cch_dir[256];
 static int cch_clang;
 
-/* Create the work directory; 0 if cc is available, else 77 (skip). */
+/* Create the work directory; 0 if cc is available, else 77 (then cch_dir
+ * is empty). */
 static int cch_init(const char *tag)
 {
 	if (system("cc --version >/dev/null 2>&1"))
 		return 77;
 	cch_clang = !system("clang --version >/dev/null 2>&1");
 	snprintf(cch_dir, sizeof cch_dir, "/tmp/qnnc-test-%s-XXXXXX", tag);
-	return mkdtemp(cch_dir) ? 0 : 77;
+	if (mkdtemp(cch_dir))
+		return 0;
+	cch_dir[0] = 0;
+	return 77;
 }
 
 /* Remove the work directory (keep it after a failure for inspection). */
@@ -161,6 +166,28 @@ out:
 	for (int j = 0; j < 8; j++)
 		ir_tensor_free(ref[j]);
 	return rc;
+}
+
+/* The main of a test that uses the harness: the work directory (cch_dir
+ * stays empty without a C compiler, and callers skip their C checks), the
+ * cases with one PASS/FAIL line each, a summary, the clean-up. Returns the
+ * exit status. */
+static int cch_main(const char *tag, const test_case *tests, int n)
+{
+	if (cch_init(tag))
+		printf("(no C compiler: the generated-code checks are skipped)\n");
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		int before = test_failures;
+		tests[i].fn();
+		int ok = test_failures == before;
+		failed += !ok;
+		printf("%s %s\n", ok ? "PASS" : "FAIL", tests[i].name);
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed\n", n - failed, failed);
+	cch_cleanup(failed);
+	return failed ? 1 : 0;
 }
 
 #endif

@@ -1,6 +1,7 @@
 /* op_test.h - helpers for the op-family unit tests: one node in a fresh
- * graph, attributes, tensors (arena-owned), seeded random data, and a run
- * through check + infer + run (interp_node). */
+ * graph, attributes, tensors (arena-owned), seeded random data, a run
+ * through check + infer + run (interp_node, or the op's own functions),
+ * result checks, and compact literals for the test cases. */
 #ifndef QNNC_OP_TEST_H
 #define QNNC_OP_TEST_H
 
@@ -219,6 +220,145 @@ static inline double ot_err(const ir_tensor *a, const ir_tensor *b, double rtol,
 			worst = e != e ? 1e300 : e;
 	}
 	return worst;
+}
+
+/* -------------------------------- running one op, checking its result */
+
+/* op(in[0..nin)) at opset (0: none declared) after the attribute spec
+ * (see ot_attrs; NULL for none), NULL entries of in omitted, through
+ * interp_node. The output, or NULL on error with the message in g->err. */
+static inline ir_tensor *ot_apply(ir_graph *g, ir_op op, int opset, const char *attrs, int nin,
+				  ir_tensor **in)
+{
+	ir_node *n = ot_node(g, op, opset, nin, 1);
+	ir_tensor *y = NULL;
+	n->opset = opset;
+	if (attrs)
+		ot_attrs(g, n, attrs);
+	for (int i = 0; i < nin; i++)
+		if (!in[i])
+			n->in[i] = NULL;
+	g->err[0] = 0;
+	g->nerrors = 0;
+	return ot_run(g, n, in, &y) ? NULL : y;
+}
+
+/* op(in[0..nin)) at opset with the attributes attrs[0..nattrs), checked,
+ * inferred and run directly (the inputs are values whose konst is the
+ * tensor, NULL entries omitted); out[0..nout) get the outputs
+ * (arena-owned). Returns 0 or -1 (message in g->err). */
+static inline int ot_eval(ir_graph *g, ir_op op, int opset, int nin, ir_tensor **in, const ir_attr *attrs,
+			  int nattrs, int nout, ir_tensor **out)
+{
+	g->nerrors = 0;
+	g->err[0] = 0;
+	ir_value *vin[8], *vout[8] = {0};
+	for (int i = 0; i < nin; i++) {
+		vin[i] = NULL;
+		if (!in[i])
+			continue;
+		vin[i] = ir_value_new(g, NULL);
+		vin[i]->konst = in[i];
+		op_value_from_tensor(vin[i], in[i]);
+	}
+	for (int i = 0; i < nout; i++)
+		vout[i] = ir_value_new(g, NULL);
+	ir_node *n = ir_node_new(g, op, NULL, nin, vin, nout, vout);
+	n->opset = opset;
+	for (int i = 0; i < nattrs; i++)
+		ir_attr_set(g, n, &attrs[i]);
+	const op_impl *impl = &op_impls[op];
+	for (int i = 0; i < nout; i++)
+		out[i] = NULL;
+	if (impl->check(g, n) || impl->infer(g, n, n->in, n->out))
+		return -1;
+	ir_tensor *o[8] = {0};
+	for (int i = 0; i < nout; i++) {
+		int64_t dims[IR_MAX_RANK];
+		if (op_shape_dims(&vout[i]->shape, dims))
+			return ir_error(g, n, "test: output shape unknown");
+		o[i] = ir_tensor_new(g->arena, vout[i]->dtype, vout[i]->shape.rank, dims);
+	}
+	if (impl->run(g, n, in, o))
+		return -1;
+	for (int i = 0; i < nout; i++)
+		out[i] = o[i];
+	return 0;
+}
+
+/* y has dims (rank) and, unless want is NULL, values within tol (NaN
+ * matches NaN). */
+static inline int ot_near(const ir_tensor *y, int rank, const int64_t *dims, const double *want, double tol)
+{
+	if (!y || y->rank != rank)
+		return 0;
+	for (int i = 0; i < rank; i++)
+		if (y->dims[i] != dims[i])
+			return 0;
+	for (int64_t i = 0; want && i < y->numel; i++) {
+		double v = ir_tensor_get_f64(y, i);
+		if (!(fabs(v - want[i]) <= tol || (isnan(v) && isnan(want[i])) || v == want[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------- one graph per test, literals */
+
+/* The current test's graph, for tests that keep one: ot_begin() frees the
+ * previous test's graph and starts a fresh one, ot_end() frees the last. */
+static ir_graph *G;
+
+static inline ir_graph *ot_begin(void)
+{
+	ir_graph_free(G);
+	G = ir_graph_new("test.onnx");
+	return G;
+}
+
+static inline void ot_end(void)
+{
+	ir_graph_free(G);
+	G = NULL;
+}
+
+/* Compound literals: dims, double and int64 values, attributes. */
+#define D(...) ((const int64_t[]){__VA_ARGS__})
+#define V(...) ((const double[]){__VA_ARGS__})
+#define VI(...) ((const int64_t[]){__VA_ARGS__})
+#define AI(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_INT, .i = (v)})
+#define AF(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_FLOAT, .f = (v)})
+#define AS(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_STRING, .s = (v)})
+
+/* A tensor of dtype t in g's arena from int64 values (exact, wrapping
+ * into t; data may be NULL). */
+static inline ir_tensor *ot_tensor_i(ir_graph *g, ir_dtype t, int rank, const int64_t *dims,
+				     const int64_t *data)
+{
+	ir_tensor *x = ot_tensor(g, t, rank, dims, NULL);
+	for (int64_t i = 0; data && i < x->numel; i++)
+		ir_tensor_set_i64(x, i, data[i]);
+	return x;
+}
+
+/* start, start + 1, ... of dtype t in g's arena. */
+static inline ir_tensor *ot_iota(ir_graph *g, ir_dtype t, int rank, const int64_t *dims, double start)
+{
+	ir_tensor *x = ot_tensor(g, t, rank, dims, NULL);
+	for (int64_t i = 0; i < x->numel; i++)
+		ir_tensor_set_f64(x, i, start + (double)i);
+	return x;
+}
+
+/* Tensors in G from doubles (exact for the small values used) or int64. */
+static inline ir_tensor *T(ir_dtype t, int rank, const int64_t *dims, const double *v)
+{
+	return ot_tensor(G, t, rank, dims, v);
+}
+
+static inline ir_tensor *TI(ir_dtype t, int rank, const int64_t *dims, const int64_t *v)
+{
+	return ot_tensor_i(G, t, rank, dims, v);
 }
 
 #endif

@@ -12,7 +12,6 @@
 #include "../../passes/la.h"
 #include "../../passes/mpo.h"
 
-static int have_cc;
 
 typedef struct layer {
 	int64_t N, K;
@@ -312,7 +311,7 @@ static void test_cgen(void)
 		{256, 256, 1, 0, 1, IR_F32, 2, {3, 256}}, /* full bond 256: tiles of one vector */
 		{100, 200, 1, 6, 1, IR_F32, 2, {7, 200}},
 	};
-	if (!have_cc) {
+	if (!cch_dir[0]) {
 		printf("(cgen: no C compiler, skipped)\n");
 		return;
 	}
@@ -340,19 +339,7 @@ int main(void)
 		{"semantics", test_semantics}, {"shapes", test_shapes}, {"errors", test_errors},
 		{"irtext", test_irtext}, {"cgen", test_cgen},
 	};
-	have_cc = cch_init("mpolayer") == 0;
-	int failed = 0, n = (int)(sizeof tests / sizeof tests[0]);
-	for (int i = 0; i < n; i++) {
-		int before = test_failures;
-		tests[i].fn();
-		int ok = test_failures == before;
-		failed += !ok;
-		printf("%s %s\n", ok ? "PASS" : "FAIL", tests[i].name);
-		fflush(stdout);
-	}
-	printf("%d passed, %d failed\n", n - failed, failed);
-	if (have_cc)
-		cch_cleanup(failed);
+	int rc = cch_main("mpolayer", tests, (int)(sizeof tests / sizeof tests[0]));
 	la_release();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -6,14 +6,6 @@
 #include "test.h"
 #include "op_test.h"
 
-static ir_tensor *iota(ir_graph *g, int rank, const int64_t *dims, double start)
-{
-	ir_tensor *t = ot_tensor(g, IR_F32, rank, dims, NULL);
-	for (int64_t i = 0; i < t->numel; i++)
-		ir_tensor_set_f64(t, i, start + (double)i);
-	return t;
-}
-
 static ir_tensor *ones(ir_graph *g, int rank, const int64_t *dims)
 {
 	ir_tensor *t = ot_tensor(g, IR_F32, rank, dims, NULL);
@@ -35,7 +27,7 @@ static void doc_case(int64_t h, int64_t w, const char *auto_pad, const int64_t *
 		ot_ints(g, n, "pads", 4, pads);
 	if (strides)
 		ot_ints(g, n, "strides", 2, strides);
-	ir_tensor *in[2] = {iota(g, 4, (int64_t[]){1, 1, h, w}, 0),
+	ir_tensor *in[2] = {ot_iota(g, IR_F32, 4, (int64_t[]){1, 1, h, w}, 0),
 			    ones(g, 4, (int64_t[]){1, 1, 3, 3})};
 	ir_tensor *out[1];
 	ASSERT(ot_run(g, n, in, out) == 0);

@@ -3,89 +3,16 @@
  * mismatch, random shapes up to IR_MAX_RANK against a naive oracle), every
  * integer dtype, integer edge cases, NaN, dtype errors and shape inference. */
 #include "test.h"
+#include "op_test.h"
 
-#include <stdint.h>
-
-#include "../../ir/ir.h"
-#include "../../passes/ops.h"
-
-/* Each test starts with begin(), which frees the previous test's graph. */
-static ir_graph *G;
-
-static ir_graph *begin(void)
-{
-	ir_graph_free(G);
-	G = ir_graph_new("test.onnx");
-	return G;
-}
-
-static void cleanup(void)
-{
-	ir_graph_free(G);
-	G = NULL;
-}
-
-#define AI(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_INT, .i = (v)})
-#define AF(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_FLOAT, .f = (v)})
-
-/* A tensor of dtype t from doubles (exact for the small values used). */
-static ir_tensor *T(ir_dtype t, int rank, const int64_t *dims, const double *v)
-{
-	ir_tensor *x = ir_tensor_new(G->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_f64(x, i, v[i]);
-	return x;
-}
-
-/* A tensor of dtype t from int64 values (exact, wrapping into t). */
-static ir_tensor *TI(ir_dtype t, int rank, const int64_t *dims, const int64_t *v)
-{
-	ir_tensor *x = ir_tensor_new(G->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_i64(x, i, v[i]);
-	return x;
-}
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define V(...) ((const double[]){__VA_ARGS__})
-#define VI(...) ((const int64_t[]){__VA_ARGS__})
-
-static ir_node *last;
-
-/* Build op(in...) with attributes, then check, infer and run it as the
+/* Each test starts with ot_begin(), which frees the previous test's
+ * graph. op(in...) with attributes, checked, inferred and run as the
  * interpreter would; *out gets the output (arena-owned). Returns 0 or -1
  * (the message is in G->err). */
 static int eval_attrs(ir_op op, int nin, ir_tensor **in, const ir_attr *attrs, int nattrs,
 		      ir_tensor **out)
 {
-	G->nerrors = 0;
-	G->err[0] = 0;
-	ir_value *vin[8], *vout[1];
-	for (int i = 0; i < nin; i++) {
-		vin[i] = NULL;
-		if (!in[i])
-			continue;
-		vin[i] = ir_value_new(G, NULL);
-		vin[i]->konst = in[i];
-		op_value_from_tensor(vin[i], in[i]);
-	}
-	vout[0] = ir_value_new(G, NULL);
-	ir_node *n = ir_node_new(G, op, NULL, nin, vin, 1, vout);
-	last = n;
-	for (int i = 0; i < nattrs; i++)
-		ir_attr_set(G, n, &attrs[i]);
-	const op_impl *impl = &op_impls[op];
-	*out = NULL;
-	if (impl->check(G, n) || impl->infer(G, n, n->in, n->out))
-		return -1;
-	int64_t dims[IR_MAX_RANK];
-	if (op_shape_dims(&vout[0]->shape, dims))
-		return ir_error(G, n, "test: output shape unknown");
-	ir_tensor *o = ir_tensor_new(G->arena, vout[0]->dtype, vout[0]->shape.rank, dims);
-	if (impl->run(G, n, in, &o))
-		return -1;
-	*out = o;
-	return 0;
+	return ot_eval(G, op, 0, nin, in, attrs, nattrs, 1, out);
 }
 
 static int eval(ir_op op, int nin, ir_tensor **in, ir_tensor **out)
@@ -113,7 +40,7 @@ static int same_dims(const ir_tensor *t, int rank, const int64_t *dims)
 
 static void test_add_sub_mul_div_f32(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *a = T(IR_F32, 2, D(2, 3), V(1, 2, 3, 4, 5, 6));
 	ir_tensor *b = T(IR_F32, 2, D(2, 3), V(0.5, -1, 2, 8, 0.25, -3));
 	ir_tensor *o;
@@ -142,7 +69,7 @@ static void test_add_sub_mul_div_f32(void)
 
 static void test_f64(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ASSERT(eval2(IR_OP_Sub, T(IR_F64, 1, D(2), V(1e300, 0.1)), T(IR_F64, 1, D(2), V(1e299, 0.3)), &o) == 0);
 	ASSERT(o->dtype == IR_F64);
@@ -154,7 +81,7 @@ static void test_f64(void)
 
 static void test_broadcast_scalar_row_column(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *m = T(IR_F32, 2, D(2, 3), V(1, 2, 3, 4, 5, 6)), *o;
 	/* scalar (rank 0) on either side */
 	ASSERT(eval2(IR_OP_Sub, m, T(IR_F32, 0, NULL, V(10)), &o) == 0);
@@ -233,7 +160,7 @@ static int64_t naive_index(const ir_tensor *t, int rank, const int64_t *idx)
 static void test_broadcast_random(void)
 {
 	for (int iter = 0; iter < 300; iter++) {
-		begin();
+		ot_begin();
 		int rank = 1 + (int)(rnd() % IR_MAX_RANK);
 		int64_t od[IR_MAX_RANK];
 		int64_t total = 1;
@@ -304,7 +231,7 @@ static int64_t wrap(ir_dtype t, int64_t v)
 
 static void test_int_arith_all_types(void)
 {
-	begin();
+	ot_begin();
 	for (size_t k = 0; k < sizeof int_types / sizeof int_types[0]; k++) {
 		ir_dtype t = int_types[k];
 		int s = ir_dtype_is_signed(t);
@@ -341,7 +268,7 @@ static void test_int_arith_all_types(void)
 
 static void test_int_wrap_and_exact64(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	/* 8-bit wrap */
 	ASSERT(eval2(IR_OP_Add, TI(IR_I8, 1, D(2), VI(127, -128)), TI(IR_I8, 1, D(2), VI(1, -1)), &o) == 0);
@@ -381,7 +308,7 @@ static void test_int_wrap_and_exact64(void)
 
 static void test_int_div_trunc_and_zero(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ASSERT(eval2(IR_OP_Div, TI(IR_I32, 1, D(4), VI(-7, 7, -7, 7)), TI(IR_I32, 1, D(4), VI(2, -2, -2, 2)), &o) == 0);
 	ASSERT(((int32_t *)o->data)[0] == -3 && ((int32_t *)o->data)[1] == -3);
@@ -406,7 +333,7 @@ static void test_int_div_trunc_and_zero(void)
 
 static void test_mod(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ir_tensor *a = TI(IR_I32, 1, D(6), VI(-7, 7, -7, 7, 6, INT32_MIN));
 	ir_tensor *b = TI(IR_I32, 1, D(6), VI(3, -3, -3, 3, 3, -1));
@@ -447,7 +374,7 @@ static void test_mod(void)
 
 static void test_pow(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ASSERT(eval2(IR_OP_Pow, T(IR_F32, 1, D(3), V(2, 4, -2)), T(IR_F32, 1, D(3), V(3, 0.5, 2)), &o) == 0);
 	ASSERT(o->dtype == IR_F32);
@@ -499,7 +426,7 @@ static void test_pow(void)
 
 static void test_max_min_nan_variadic(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	double nan = NAN;
 	ir_tensor *a = T(IR_F32, 1, D(4), V(1, nan, 3, nan)), *b = T(IR_F32, 1, D(4), V(nan, 2, 1, nan));
@@ -556,7 +483,7 @@ static void test_max_min_nan_variadic(void)
 
 static void test_compare(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	double nan = NAN;
 	ir_tensor *a = T(IR_F32, 1, D(4), V(1, 2, 3, nan)), *b = T(IR_F32, 1, D(4), V(2, 2, 2, nan));
@@ -583,7 +510,7 @@ static void test_compare(void)
 
 static void test_logic(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ir_tensor *a = TI(IR_BOOL, 2, D(2, 2), VI(0, 0, 1, 1)), *b = TI(IR_BOOL, 1, D(2), VI(0, 1));
 	ASSERT(eval2(IR_OP_And, a, b, &o) == 0);
@@ -603,7 +530,7 @@ static void test_logic(void)
 
 static void test_where(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	/* cond [2,1], X [3], Y scalar -> [2,3] */
 	ir_tensor *in[3] = {TI(IR_BOOL, 2, D(2, 1), VI(1, 0)), T(IR_F32, 1, D(3), V(1, 2, 3)), T(IR_F32, 0, NULL, V(-1))};
@@ -634,7 +561,7 @@ static void test_where(void)
 
 static void test_dtype_mismatch(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ASSERT(eval2(IR_OP_Add, T(IR_F32, 1, D(1), V(1)), TI(IR_I64, 1, D(1), VI(1)), &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "test.onnx: node 'Add_");
@@ -650,7 +577,7 @@ static void test_dtype_mismatch(void)
 
 static void test_infer_unknown_dims(void)
 {
-	begin();
+	ot_begin();
 	ir_value *a = ir_value_new(G, "a"), *b = ir_value_new(G, "b"), *c = ir_value_new(G, "c");
 	a->dtype = b->dtype = IR_F32;
 	a->shape.rank = 2;
@@ -685,7 +612,7 @@ static void test_infer_unknown_dims(void)
 /* The fast paths on a size that exercises vector loops and tails. */
 static void test_large_f32(void)
 {
-	begin();
+	ot_begin();
 	int64_t n = 1037;
 	ir_tensor *a = ir_tensor_new(G->arena, IR_F32, 2, D(n, 3)), *b = ir_tensor_new(G->arena, IR_F32, 2, D(n, 3));
 	for (int64_t i = 0; i < 3 * n; i++) {
@@ -717,4 +644,4 @@ TEST_MAIN({"add_sub_mul_div_f32", test_add_sub_mul_div_f32},
 	  {"dtype_mismatch", test_dtype_mismatch},
 	  {"infer_unknown_dims", test_infer_unknown_dims},
 	  {"large_f32", test_large_f32},
-	  {"cleanup", cleanup})
+	  {"cleanup", ot_end})

@@ -11,51 +11,21 @@
 static ir_tensor *red(ir_graph *g, ir_op op, int opset, const char *attrs, ir_tensor *x,
 		      ir_tensor *axes)
 {
-	ir_node *n = ot_node(g, op, opset, axes ? 2 : 1, 1);
-	ir_tensor *in[2] = {x, axes}, *y = NULL;
-	n->opset = opset;
-	if (attrs)
-		ot_attrs(g, n, attrs);
-	g->nerrors = 0;
-	g->err[0] = 0;
-	return ot_run(g, n, in, &y) ? NULL : y;
+	ir_tensor *in[2] = {x, axes};
+	return ot_apply(g, op, opset, attrs, axes ? 2 : 1, in);
 }
 
 static ir_tensor *axes(ir_graph *g, int k, const int64_t *v)
 {
 	int64_t d = k;
-	ir_tensor *t = ir_tensor_new(g->arena, IR_I64, 1, &d);
-	if (k)
-		memcpy(t->data, v, (size_t)k * sizeof *v);
-	return t;
+	return ot_tensor_i(g, IR_I64, 1, &d, v);
 }
 
-/* y has dims (rank) and values within tol (NaN matches NaN). */
-static int near(const ir_tensor *y, int rank, const int64_t *dims, const double *want, double tol)
-{
-	if (!y || y->rank != rank)
-		return 0;
-	for (int i = 0; i < rank; i++)
-		if (y->dims[i] != dims[i])
-			return 0;
-	for (int64_t i = 0; i < y->numel; i++) {
-		double v = ir_tensor_get_f64(y, i);
-		if (!(fabs(v - want[i]) <= tol || (isnan(v) && isnan(want[i])) || v == want[i]))
-			return 0;
-	}
-	return 1;
-}
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define V(...) ((const double[]){__VA_ARGS__})
 #define AX(g, ...) axes(g, (int)(sizeof D(__VA_ARGS__) / sizeof(int64_t)), D(__VA_ARGS__))
 
 static ir_tensor *count(ir_graph *g, ir_dtype t, int rank, const int64_t *dims)
 {
-	ir_tensor *x = ir_tensor_new(g->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_f64(x, i, (double)i);
-	return x;
+	return ot_iota(g, t, rank, dims, 0);
 }
 
 /* -------------------------------------------------------------- tests */
@@ -66,19 +36,19 @@ static void test_axes_and_keepdims(void)
 	ir_tensor *x = count(g, IR_F32, 3, D(2, 3, 4));
 	/* sum_j (12 i + 4 j + k) = 36 i + 12 + 3 k */
 	ir_tensor *y = red(g, IR_OP_ReduceSum, 13, "keepdims=0", x, AX(g, 1));
-	ASSERT(near(y, 2, D(2, 4), V(12, 15, 18, 21, 48, 51, 54, 57), 0) && y->dtype == IR_F32);
+	ASSERT(ot_near(y, 2, D(2, 4), V(12, 15, 18, 21, 48, 51, 54, 57), 0) && y->dtype == IR_F32);
 	/* opset 11: axes attribute; mean over i, k of 12 i + 4 j + k = 7.5 + 4 j */
 	y = red(g, IR_OP_ReduceMean, 11, "axes=-1,0", x, NULL);
-	ASSERT(near(y, 3, D(1, 3, 1), V(7.5, 11.5, 15.5), 0));
+	ASSERT(ot_near(y, 3, D(1, 3, 1), V(7.5, 11.5, 15.5), 0));
 	/* opset 18: every op takes axes as an input */
 	y = red(g, IR_OP_ReduceMax, 18, NULL, x, AX(g, 2, 0));
-	ASSERT(near(y, 3, D(1, 3, 1), V(15, 19, 23), 0));
+	ASSERT(ot_near(y, 3, D(1, 3, 1), V(15, 19, 23), 0));
 	y = red(g, IR_OP_ReduceMin, 18, "keepdims=0", x, AX(g, -2));
-	ASSERT(near(y, 2, D(2, 4), V(0, 1, 2, 3, 12, 13, 14, 15), 0));
+	ASSERT(ot_near(y, 2, D(2, 4), V(0, 1, 2, 3, 12, 13, 14, 15), 0));
 	y = red(g, IR_OP_ReduceSumSquare, 18, "keepdims=0", x, AX(g, 0, 1, 2));
-	ASSERT(near(y, 0, NULL, V(4324), 0)); /* sum of i^2, i < 24 */
+	ASSERT(ot_near(y, 0, NULL, V(4324), 0)); /* sum of i^2, i < 24 */
 	y = red(g, IR_OP_ReduceL2, 18, "keepdims=0", count(g, IR_F64, 2, D(2, 2)), AX(g, 1));
-	ASSERT(near(y, 1, D(2), V(1, sqrt(13.0)), 1e-12));
+	ASSERT(ot_near(y, 1, D(2), V(1, sqrt(13.0)), 1e-12));
 	ir_graph_free(g);
 }
 
@@ -86,18 +56,18 @@ static void test_noop_with_empty_axes(void)
 {
 	ir_graph *g = ir_graph_new("test.onnx");
 	ir_tensor *x = ot_tensor(g, IR_F64, 2, D(2, 2), V(-1, 2, -3, 4)), *none = axes(g, 0, NULL);
-	ASSERT(near(red(g, IR_OP_ReduceSum, 13, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
+	ASSERT(ot_near(red(g, IR_OP_ReduceSum, 13, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
 		    V(-1, 2, -3, 4), 0));
 	/* empty axes without noop: everything, keepdims gives [1,1] */
-	ASSERT(near(red(g, IR_OP_ReduceSum, 13, NULL, x, none), 2, D(1, 1), V(2), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceSum, 13, NULL, x, none), 2, D(1, 1), V(2), 0));
 	/* the axes input omitted altogether, keepdims 0: a scalar */
-	ASSERT(near(red(g, IR_OP_ReduceProd, 18, "keepdims=0", x, NULL), 0, NULL, V(24), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceProd, 18, "keepdims=0", x, NULL), 0, NULL, V(24), 0));
 	/* noop keeps the elementwise part of the op */
-	ASSERT(near(red(g, IR_OP_ReduceSumSquare, 18, "noop_with_empty_axes=1", x, NULL), 2, D(2, 2),
+	ASSERT(ot_near(red(g, IR_OP_ReduceSumSquare, 18, "noop_with_empty_axes=1", x, NULL), 2, D(2, 2),
 		    V(1, 4, 9, 16), 0));
-	ASSERT(near(red(g, IR_OP_ReduceL2, 18, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
+	ASSERT(ot_near(red(g, IR_OP_ReduceL2, 18, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
 		    V(1, 2, 3, 4), 0));
-	ASSERT(near(red(g, IR_OP_ReduceLogSumExp, 18, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
+	ASSERT(ot_near(red(g, IR_OP_ReduceLogSumExp, 18, "noop_with_empty_axes=1", x, none), 2, D(2, 2),
 		    V(-1, 2, -3, 4), 1e-12));
 	ir_graph_free(g);
 }
@@ -107,25 +77,25 @@ static void test_empty_reductions(void)
 	ir_graph *g = ir_graph_new("test.onnx");
 	ir_tensor *xf = ot_tensor(g, IR_F32, 3, D(2, 0, 3), NULL), *a1 = AX(g, 1);
 	double inf = INFINITY, nan = NAN;
-	ASSERT(near(red(g, IR_OP_ReduceMax, 18, "keepdims=0", xf, a1), 2, D(2, 3),
+	ASSERT(ot_near(red(g, IR_OP_ReduceMax, 18, "keepdims=0", xf, a1), 2, D(2, 3),
 		    V(-inf, -inf, -inf, -inf, -inf, -inf), 0));
-	ASSERT(near(red(g, IR_OP_ReduceMin, 18, NULL, xf, a1), 3, D(2, 1, 3), V(inf, inf, inf, inf, inf, inf), 0));
-	ASSERT(near(red(g, IR_OP_ReduceProd, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(1, 1, 1, 1, 1, 1), 0));
-	ASSERT(near(red(g, IR_OP_ReduceSum, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(0, 0, 0, 0, 0, 0), 0));
-	ASSERT(near(red(g, IR_OP_ReduceL2, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(0, 0, 0, 0, 0, 0), 0));
-	ASSERT(near(red(g, IR_OP_ReduceLogSumExp, 18, "keepdims=0", xf, a1), 2, D(2, 3),
+	ASSERT(ot_near(red(g, IR_OP_ReduceMin, 18, NULL, xf, a1), 3, D(2, 1, 3), V(inf, inf, inf, inf, inf, inf), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceProd, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(1, 1, 1, 1, 1, 1), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceSum, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(0, 0, 0, 0, 0, 0), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceL2, 18, "keepdims=0", xf, a1), 2, D(2, 3), V(0, 0, 0, 0, 0, 0), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceLogSumExp, 18, "keepdims=0", xf, a1), 2, D(2, 3),
 		    V(-inf, -inf, -inf, -inf, -inf, -inf), 0));
-	ASSERT(near(red(g, IR_OP_ReduceMean, 18, "keepdims=0", xf, a1), 2, D(2, 3),
+	ASSERT(ot_near(red(g, IR_OP_ReduceMean, 18, "keepdims=0", xf, a1), 2, D(2, 3),
 		    V(nan, nan, nan, nan, nan, nan), 0));
 	/* integers: the dtype's extremes */
 	ir_tensor *xi = ot_tensor(g, IR_I32, 2, D(2, 0), NULL);
-	ASSERT(near(red(g, IR_OP_ReduceMax, 18, "keepdims=0", xi, a1), 1, D(2), V(INT32_MIN, INT32_MIN), 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceMax, 18, "keepdims=0", xi, a1), 1, D(2), V(INT32_MIN, INT32_MIN), 0));
 	ir_tensor *y = red(g, IR_OP_ReduceMin, 11, "axes=-1", ot_tensor(g, IR_I8, 2, D(1, 0), NULL), NULL);
-	ASSERT(near(y, 2, D(1, 1), V(127), 0) && y->dtype == IR_I8);
+	ASSERT(ot_near(y, 2, D(1, 1), V(127), 0) && y->dtype == IR_I8);
 	ASSERT(!red(g, IR_OP_ReduceMean, 18, NULL, xi, a1));
 	ASSERT_STR_CONTAINS(g->err, "the mean of an empty set of integers is undefined");
 	/* reducing a non-empty axis keeps the empty one */
-	ASSERT(near(red(g, IR_OP_ReduceSum, 18, NULL, xf, AX(g, 2)), 3, D(2, 0, 1), NULL, 0));
+	ASSERT(ot_near(red(g, IR_OP_ReduceSum, 18, NULL, xf, AX(g, 2)), 3, D(2, 0, 1), NULL, 0));
 	ir_graph_free(g);
 }
 
@@ -133,12 +103,12 @@ static void test_integers_bool_nan(void)
 {
 	ir_graph *g = ir_graph_new("test.onnx");
 	ir_tensor *y = red(g, IR_OP_ReduceMean, 18, NULL, ot_tensor(g, IR_I32, 1, D(2), V(-3, -4)), NULL);
-	ASSERT(near(y, 1, D(1), V(-3), 0) && y->dtype == IR_I32); /* -3.5 truncated */
+	ASSERT(ot_near(y, 1, D(1), V(-3), 0) && y->dtype == IR_I32); /* -3.5 truncated */
 	y = red(g, IR_OP_ReduceSum, 13, NULL, ot_tensor(g, IR_I8, 1, D(2), V(100, 100)), NULL);
-	ASSERT(near(y, 1, D(1), V(-56), 0)); /* 200 wraps modulo 256 */
+	ASSERT(ot_near(y, 1, D(1), V(-56), 0)); /* 200 wraps modulo 256 */
 	ir_tensor *u = ot_tensor(g, IR_U64, 1, D(2), V(3, 4));
 	y = red(g, IR_OP_ReduceL2, 18, NULL, u, NULL);
-	ASSERT(near(y, 1, D(1), V(5), 0) && y->dtype == IR_U64);
+	ASSERT(ot_near(y, 1, D(1), V(5), 0) && y->dtype == IR_U64);
 	/* int64 extremes survive (no detour through double) */
 	ir_tensor *big = ot_tensor(g, IR_I64, 1, D(2), NULL);
 	((int64_t *)big->data)[0] = INT64_MAX;
@@ -147,16 +117,16 @@ static void test_integers_bool_nan(void)
 	ASSERT(y && ((int64_t *)y->data)[0] == INT64_MAX - 1);
 	ir_tensor *b = ot_tensor(g, IR_BOOL, 1, D(3), V(0, 1, 0));
 	y = red(g, IR_OP_ReduceMax, 20, NULL, b, NULL);
-	ASSERT(near(y, 1, D(1), V(1), 0) && y->dtype == IR_BOOL);
-	ASSERT(near(red(g, IR_OP_ReduceMin, 20, NULL, b, NULL), 1, D(1), V(0), 0));
+	ASSERT(ot_near(y, 1, D(1), V(1), 0) && y->dtype == IR_BOOL);
+	ASSERT(ot_near(red(g, IR_OP_ReduceMin, 20, NULL, b, NULL), 1, D(1), V(0), 0));
 	ASSERT(!red(g, IR_OP_ReduceSum, 20, NULL, b, NULL));
 	ASSERT_STR_CONTAINS(g->err, "the input has unsupported dtype bool");
 
-	ASSERT(near(red(g, IR_OP_ReduceMax, 18, NULL, ot_tensor(g, IR_F32, 1, D(3), V(1, NAN, 2)), NULL),
+	ASSERT(ot_near(red(g, IR_OP_ReduceMax, 18, NULL, ot_tensor(g, IR_F32, 1, D(3), V(1, NAN, 2)), NULL),
 		    1, D(1), V(NAN), 0));
 	/* LogSumExp does not overflow */
 	y = red(g, IR_OP_ReduceLogSumExp, 18, NULL, ot_tensor(g, IR_F32, 1, D(2), V(1000, 1000)), NULL);
-	ASSERT(near(y, 1, D(1), V(1000 + log(2.0)), 1e-3));
+	ASSERT(ot_near(y, 1, D(1), V(1000 + log(2.0)), 1e-3));
 	ir_graph_free(g);
 }
 
@@ -165,14 +135,14 @@ static void test_argmax_argmin(void)
 	ir_graph *g = ir_graph_new("test.onnx");
 	ir_tensor *x = ot_tensor(g, IR_F32, 2, D(2, 4), V(1, 3, 3, 0, 5, 5, 1, 5));
 	ir_tensor *y = red(g, IR_OP_ArgMax, 13, "axis=1;keepdims=0", x, NULL);
-	ASSERT(near(y, 1, D(2), V(1, 0), 0) && y->dtype == IR_I64);
-	ASSERT(near(red(g, IR_OP_ArgMax, 13, "axis=-1;select_last_index=1", x, NULL), 2, D(2, 1), V(2, 3), 0));
-	ASSERT(near(red(g, IR_OP_ArgMin, 13, NULL, x, NULL), 2, D(1, 4), V(0, 0, 1, 0), 0));
+	ASSERT(ot_near(y, 1, D(2), V(1, 0), 0) && y->dtype == IR_I64);
+	ASSERT(ot_near(red(g, IR_OP_ArgMax, 13, "axis=-1;select_last_index=1", x, NULL), 2, D(2, 1), V(2, 3), 0));
+	ASSERT(ot_near(red(g, IR_OP_ArgMin, 13, NULL, x, NULL), 2, D(1, 4), V(0, 0, 1, 0), 0));
 	/* NaN wins, the first one (or the last with select_last_index), as numpy */
 	ir_tensor *xn = ot_tensor(g, IR_F64, 1, D(4), V(2, NAN, 1, NAN));
-	ASSERT(near(red(g, IR_OP_ArgMin, 13, NULL, xn, NULL), 1, D(1), V(1), 0));
-	ASSERT(near(red(g, IR_OP_ArgMax, 13, "select_last_index=1", xn, NULL), 1, D(1), V(3), 0));
-	ASSERT(near(red(g, IR_OP_ArgMax, 13, NULL, ot_tensor(g, IR_U8, 1, D(3), V(7, 255, 255)), NULL),
+	ASSERT(ot_near(red(g, IR_OP_ArgMin, 13, NULL, xn, NULL), 1, D(1), V(1), 0));
+	ASSERT(ot_near(red(g, IR_OP_ArgMax, 13, "select_last_index=1", xn, NULL), 1, D(1), V(3), 0));
+	ASSERT(ot_near(red(g, IR_OP_ArgMax, 13, NULL, ot_tensor(g, IR_U8, 1, D(3), V(7, 255, 255)), NULL),
 		    1, D(1), V(1), 0));
 	ASSERT(!red(g, IR_OP_ArgMax, 13, NULL, ot_tensor(g, IR_I16, 2, D(0, 3), NULL), NULL));
 	ASSERT_STR_CONTAINS(g->err, "cannot take ArgMax over an empty axis");
@@ -256,11 +226,11 @@ static void test_softmax_large_and_dtypes(void)
 	ir_graph *g = ir_graph_new("test.onnx");
 	ir_tensor *x = ot_tensor(g, IR_F32, 2, D(2, 2), V(1000, 1001, -1000, -1001));
 	double l = log(1 + exp(-1.0));
-	ASSERT(near(red(g, IR_OP_LogSoftmax, 13, NULL, x, NULL), 2, D(2, 2), V(-1 - l, -l, -l, -1 - l), 1e-5));
+	ASSERT(ot_near(red(g, IR_OP_LogSoftmax, 13, NULL, x, NULL), 2, D(2, 2), V(-1 - l, -l, -l, -1 - l), 1e-5));
 	double p = 1 / (1 + exp(-1.0));
-	ASSERT(near(red(g, IR_OP_Softmax, 13, NULL, x, NULL), 2, D(2, 2), V(1 - p, p, p, 1 - p), 1e-6));
+	ASSERT(ot_near(red(g, IR_OP_Softmax, 13, NULL, x, NULL), 2, D(2, 2), V(1 - p, p, p, 1 - p), 1e-6));
 	ir_tensor *xd = ot_tensor(g, IR_F64, 1, D(3), V(-INFINITY, 0, 0));
-	ASSERT(near(red(g, IR_OP_Softmax, 13, NULL, xd, NULL), 1, D(3), V(0, 0.5, 0.5), 1e-15));
+	ASSERT(ot_near(red(g, IR_OP_Softmax, 13, NULL, xd, NULL), 1, D(3), V(0, 0.5, 0.5), 1e-15));
 	ASSERT(!red(g, IR_OP_Softmax, 13, NULL, count(g, IR_I32, 1, D(3)), NULL));
 	ASSERT_STR_CONTAINS(g->err, "the input has unsupported dtype i32");
 	ir_graph_free(g);

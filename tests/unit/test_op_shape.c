@@ -7,71 +7,38 @@
 #include "test.h"
 #include "op_test.h"
 
-static ir_graph *G;
-
-static void cleanup(void) { ir_graph_free(G); }
-
+/* Each test starts with fresh(), which frees the previous test's graph. */
 static void fresh(void)
 {
-	if (G)
-		ir_graph_free(G);
-	else
-		atexit(cleanup);
-	G = ir_graph_new("test.onnx");
+	static int once;
+	if (!once++)
+		atexit(ot_end);
+	ot_begin();
 }
 
-/* Run op (opset, inputs in[0..nin), NULL for omitted) after the attribute
+/* op (opset, inputs in[0..nin), NULL for omitted) after the attribute
  * spec; NULL on error with the message in G->err. */
 static ir_tensor *run_op(ir_op op, int opset, const char *attrs, int nin, ir_tensor **in)
 {
-	ir_node *n = ot_node(G, op, opset, nin, 1);
-	ir_tensor *y = NULL;
-	n->opset = opset;
-	if (attrs)
-		ot_attrs(G, n, attrs);
-	for (int i = 0; i < nin; i++)
-		if (!in[i])
-			n->in[i] = NULL;
-	G->err[0] = 0;
-	G->nerrors = 0;
-	return ot_run(G, n, in, &y) ? NULL : y;
+	return ot_apply(G, op, opset, attrs, nin, in);
 }
 
 /* 0, 1, 2, ... */
-static ir_tensor *iota(ir_dtype t, int rank, const int64_t *dims)
-{
-	ir_tensor *x = ir_tensor_new(G->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_f64(x, i, (double)i);
-	return x;
-}
+static ir_tensor *iota(ir_dtype t, int rank, const int64_t *dims) { return ot_iota(G, t, rank, dims, 0); }
 
 /* An int64 vector, exact for the INT64 sentinels (doubles are not). */
 static ir_tensor *ivec(int k, const int64_t *v)
 {
 	int64_t d = k;
-	ir_tensor *x = ir_tensor_new(G->arena, IR_I64, 1, &d);
-	if (k)
-		memcpy(x->data, v, (size_t)k * sizeof *v);
-	return x;
+	return ot_tensor_i(G, IR_I64, 1, &d, v);
 }
 
 /* y has this shape and (unless vals is NULL) these values. */
 static int is(const ir_tensor *y, int rank, const int64_t *dims, const double *vals)
 {
-	if (!y || y->rank != rank)
-		return 0;
-	for (int i = 0; i < rank; i++)
-		if (y->dims[i] != dims[i])
-			return 0;
-	for (int64_t i = 0; vals && i < y->numel; i++)
-		if (ir_tensor_get_f64(y, i) != vals[i])
-			return 0;
-	return 1;
+	return ot_near(y, rank, dims, vals, 0);
 }
 
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define V(...) ((const double[]){__VA_ARGS__})
 #define IN(...) ((ir_tensor *[]){__VA_ARGS__})
 #define IVEC(...) ivec((int)(sizeof D(__VA_ARGS__) / sizeof(int64_t)), D(__VA_ARGS__))
 

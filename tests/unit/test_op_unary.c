@@ -5,98 +5,16 @@
 #include "test.h"
 
 #include <float.h>
-#include <stdint.h>
 
-#include "../../ir/ir.h"
-#include "../../passes/ops.h"
+#include "op_test.h"
 
-/* Each test starts with begin(), which frees the previous test's graph. */
-static ir_graph *G;
-
-static ir_graph *begin(void)
-{
-	ir_graph_free(G);
-	G = ir_graph_new("test.onnx");
-	return G;
-}
-
-static void cleanup(void)
-{
-	ir_graph_free(G);
-	G = NULL;
-}
-
-#define AI(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_INT, .i = (v)})
-#define AF(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_FLOAT, .f = (v)})
-#define AS(nm, v) ((ir_attr){.name = (nm), .kind = IR_ATTR_STRING, .s = (v)})
-
-static ir_tensor *T(ir_dtype t, int rank, const int64_t *dims, const double *v)
-{
-	ir_tensor *x = ir_tensor_new(G->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_f64(x, i, v[i]);
-	return x;
-}
-
-static ir_tensor *TI(ir_dtype t, int rank, const int64_t *dims, const int64_t *v)
-{
-	ir_tensor *x = ir_tensor_new(G->arena, t, rank, dims);
-	for (int64_t i = 0; i < x->numel; i++)
-		ir_tensor_set_i64(x, i, v[i]);
-	return x;
-}
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define V(...) ((const double[]){__VA_ARGS__})
-#define VI(...) ((const int64_t[]){__VA_ARGS__})
-
-/* Build op(in...) at the given opset (0: none declared) with attributes,
- * then check, infer and run it; out[0..nout) get the outputs (arena-owned,
- * NULL for an output the node omits: pass nout = -2 to declare two outputs
- * with the second omitted). Returns 0 or -1 (message in G->err). */
-static int run_full(ir_op op, int opset, int nin, ir_tensor **in, const ir_attr *attrs, int nattrs,
-		    int nout, ir_tensor **out)
-{
-	G->nerrors = 0;
-	G->err[0] = 0;
-	ir_value *vin[8], *vout[2] = {NULL, NULL};
-	for (int i = 0; i < nin; i++) {
-		vin[i] = NULL;
-		if (!in[i])
-			continue;
-		vin[i] = ir_value_new(G, NULL);
-		vin[i]->konst = in[i];
-		op_value_from_tensor(vin[i], in[i]);
-	}
-	for (int i = 0; i < nout; i++)
-		vout[i] = ir_value_new(G, NULL);
-	ir_node *n = ir_node_new(G, op, NULL, nin, vin, nout, vout);
-	n->opset = opset;
-	for (int i = 0; i < nattrs; i++)
-		ir_attr_set(G, n, &attrs[i]);
-	const op_impl *impl = &op_impls[op];
-	for (int i = 0; i < nout; i++)
-		out[i] = NULL;
-	if (impl->check(G, n) || impl->infer(G, n, n->in, n->out))
-		return -1;
-	ir_tensor *o[2] = {NULL, NULL};
-	for (int i = 0; i < nout; i++) {
-		int64_t dims[IR_MAX_RANK];
-		if (op_shape_dims(&vout[i]->shape, dims))
-			return ir_error(G, n, "test: output shape unknown");
-		o[i] = ir_tensor_new(G->arena, vout[i]->dtype, vout[i]->shape.rank, dims);
-	}
-	if (impl->run(G, n, in, o))
-		return -1;
-	for (int i = 0; i < nout; i++)
-		out[i] = o[i];
-	return 0;
-}
+/* Each test starts with ot_begin(), which frees the previous test's
+ * graph; ops run through ot_eval on G. */
 
 static int run1(ir_op op, ir_tensor *x, const ir_attr *attrs, int nattrs, ir_tensor **out)
 {
 	ir_tensor *in[1] = {x};
-	return run_full(op, 0, 1, in, attrs, nattrs, 1, out);
+	return ot_eval(G, op, 0, 1, in, attrs, nattrs, 1, out);
 }
 
 static double at(const ir_tensor *t, int64_t i) { return ir_tensor_get_f64(t, i); }
@@ -105,7 +23,7 @@ static double at(const ir_tensor *t, int64_t i) { return ir_tensor_get_f64(t, i)
 
 static void test_float_ops(void)
 {
-	begin();
+	ot_begin();
 	const double xs[] = {-2, -0.5, 0, 0.5, 3};
 	static const struct {
 		ir_op op;
@@ -156,7 +74,7 @@ static void test_float_ops(void)
 
 static void test_attrs(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ir_tensor *x = T(IR_F32, 1, D(3), V(-2, 0, 2));
 	ir_attr a = AF("alpha", 0.5);
@@ -181,7 +99,7 @@ static void test_attrs(void)
 
 static void test_stability_and_nan(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	const double big[] = {-1000, -100, -30, 30, 100, 1000};
 	for (int pass = 0; pass < 2; pass++) {
@@ -217,7 +135,7 @@ static void test_stability_and_nan(void)
 
 static void test_int_ops(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	ASSERT(run1(IR_OP_Relu, TI(IR_I8, 1, D(3), VI(-128, 0, 127)), NULL, 0, &o) == 0);
 	ASSERT(o->dtype == IR_I8 && ir_tensor_get_i64(o, 0) == 0 && ir_tensor_get_i64(o, 2) == 127);
@@ -251,7 +169,7 @@ static void test_int_ops(void)
 
 static void test_identity_all_dtypes(void)
 {
-	begin();
+	ot_begin();
 	const ir_dtype all[] = {IR_F32, IR_F64, IR_I8, IR_I16, IR_I32, IR_I64,
 				IR_U8, IR_U16, IR_U32, IR_U64, IR_BOOL};
 	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
@@ -272,78 +190,78 @@ static void test_identity_all_dtypes(void)
 
 static void test_clip(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o, *x = T(IR_F32, 1, D(5), V(-3, -1, 0, 1, 3));
 	ir_tensor *lo = T(IR_F32, 0, NULL, V(-1.5)), *hi = T(IR_F32, 0, NULL, V(2));
 	ir_tensor *in[3] = {x, lo, hi};
-	ASSERT(run_full(IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
 	const double w[] = {-1.5, -1, 0, 1, 2};
 	for (int i = 0; i < 5; i++)
 		ASSERT_NEAR(at(o, i), w[i], 0);
 	/* max only (min omitted: NULL entry) */
 	in[1] = NULL;
-	ASSERT(run_full(IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
 	ASSERT_NEAR(at(o, 0), -3, 0);
 	ASSERT_NEAR(at(o, 4), 2, 0);
 	/* min only */
 	in[1] = lo;
-	ASSERT(run_full(IR_OP_Clip, 13, 2, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 2, in, NULL, 0, 1, &o) == 0);
 	ASSERT_NEAR(at(o, 0), -1.5, 0);
 	ASSERT_NEAR(at(o, 4), 3, 0);
 	/* no bounds */
-	ASSERT(run_full(IR_OP_Clip, 13, 1, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 1, in, NULL, 0, 1, &o) == 0);
 	ASSERT_NEAR(at(o, 0), -3, 0);
 	/* min > max: max everywhere */
 	in[1] = T(IR_F32, 0, NULL, V(2));
 	in[2] = T(IR_F32, 0, NULL, V(-1));
-	ASSERT(run_full(IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
 	for (int i = 0; i < 5; i++)
 		ASSERT_NEAR(at(o, i), -1, 0);
 	/* NaN passes through */
 	in[0] = T(IR_F32, 1, D(1), V(NAN));
 	in[1] = lo;
 	in[2] = hi;
-	ASSERT(run_full(IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, in, NULL, 0, 1, &o) == 0);
 	ASSERT(isnan(at(o, 0)));
 	/* int8 with default (type limits) and given bounds */
 	ir_tensor *xi = TI(IR_I8, 1, D(4), VI(-128, -5, 5, 127));
 	ir_tensor *ii[3] = {xi, TI(IR_I8, 0, NULL, VI(-6)), NULL};
-	ASSERT(run_full(IR_OP_Clip, 13, 3, ii, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, ii, NULL, 0, 1, &o) == 0);
 	ASSERT(o->dtype == IR_I8);
 	ASSERT(ir_tensor_get_i64(o, 0) == -6 && ir_tensor_get_i64(o, 1) == -5 && ir_tensor_get_i64(o, 3) == 127);
 	ii[1] = NULL;
 	ii[2] = TI(IR_I8, 1, D(1), VI(0)); /* shape [1] is accepted as a scalar */
-	ASSERT(run_full(IR_OP_Clip, 13, 3, ii, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 3, ii, NULL, 0, 1, &o) == 0);
 	ASSERT(ir_tensor_get_i64(o, 0) == -128 && ir_tensor_get_i64(o, 3) == 0);
 	/* uint64 and int64 near the limits */
 	ir_tensor *xu = ir_tensor_new(G->arena, IR_U64, 1, D(2));
 	((uint64_t *)xu->data)[0] = UINT64_MAX;
 	((uint64_t *)xu->data)[1] = 3;
 	ir_tensor *uu[3] = {xu, TI(IR_U64, 0, NULL, VI(5)), NULL};
-	ASSERT(run_full(IR_OP_Clip, 13, 2, uu, NULL, 0, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 2, uu, NULL, 0, 1, &o) == 0);
 	ASSERT(((uint64_t *)o->data)[0] == UINT64_MAX && ((uint64_t *)o->data)[1] == 5);
 	/* opset 6: attributes, defaults are no bound */
 	ir_attr at6[2] = {AF("min", -1), AF("max", 1)};
 	ir_tensor *x6[1] = {x};
-	ASSERT(run_full(IR_OP_Clip, 6, 1, x6, at6, 2, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 6, 1, x6, at6, 2, 1, &o) == 0);
 	ASSERT_NEAR(at(o, 0), -1, 0);
 	ASSERT_NEAR(at(o, 4), 1, 0);
-	ASSERT(run_full(IR_OP_Clip, 6, 1, x6, &at6[1], 1, 1, &o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Clip, 6, 1, x6, &at6[1], 1, 1, &o) == 0);
 	ASSERT_NEAR(at(o, 0), -3, 0);
 	ASSERT_NEAR(at(o, 4), 1, 0);
 	/* errors */
 	ii[0] = x;
 	ii[1] = TI(IR_I8, 0, NULL, VI(0));
 	ii[2] = NULL;
-	ASSERT(run_full(IR_OP_Clip, 13, 2, ii, NULL, 0, 1, &o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 2, ii, NULL, 0, 1, &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "bound 'min' has dtype i8 but the input has f32");
 	ii[1] = T(IR_F32, 1, D(2), V(0, 1));
-	ASSERT(run_full(IR_OP_Clip, 13, 2, ii, NULL, 0, 1, &o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 2, ii, NULL, 0, 1, &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "bound 'min' must be a scalar, got shape [2]");
-	ASSERT(run_full(IR_OP_Clip, 13, 1, x6, at6, 2, 1, &o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Clip, 13, 1, x6, at6, 2, 1, &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "replaced by inputs in opset 11");
 	ir_attr badk = AI("min", 0);
-	ASSERT(run_full(IR_OP_Clip, 6, 1, x6, &badk, 1, 1, &o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Clip, 6, 1, x6, &badk, 1, 1, &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "'min' must be a float");
 }
 
@@ -351,49 +269,49 @@ static void test_clip(void)
 
 static void test_dropout(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o[2], *x = T(IR_F32, 2, D(2, 2), V(1, -2, 3, -4));
 	ir_tensor *in[3] = {x, T(IR_F32, 0, NULL, V(0.3)), NULL};
-	ASSERT(run_full(IR_OP_Dropout, 13, 2, in, NULL, 0, 2, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 2, in, NULL, 0, 2, o) == 0);
 	ASSERT(!memcmp(o[0]->data, x->data, 16));
 	ASSERT(o[1]->dtype == IR_BOOL && o[1]->numel == 4);
 	for (int i = 0; i < 4; i++)
 		ASSERT(((uint8_t *)o[1]->data)[i] == 1);
 	/* training_mode = false given explicitly */
 	in[2] = TI(IR_BOOL, 0, NULL, VI(0));
-	ASSERT(run_full(IR_OP_Dropout, 13, 3, in, NULL, 0, 1, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 3, in, NULL, 0, 1, o) == 0);
 	ASSERT(at(o[0], 3) == -4);
 	/* training mode is refused ... */
 	in[2] = TI(IR_BOOL, 0, NULL, VI(1));
-	ASSERT(run_full(IR_OP_Dropout, 13, 3, in, NULL, 0, 2, o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 3, in, NULL, 0, 2, o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "(Dropout): training_mode=1 is not supported: dropout is random");
 	in[1] = NULL; /* default ratio 0.5 */
-	ASSERT(run_full(IR_OP_Dropout, 13, 3, in, NULL, 0, 1, o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 3, in, NULL, 0, 1, o) == -1);
 	ir_attr tm = AI("training_mode", 1);
-	ASSERT(run_full(IR_OP_Dropout, 13, 1, in, &tm, 1, 1, o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 1, in, &tm, 1, 1, o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "training_mode=1 is not supported");
 	/* ... unless the ratio is 0, which is deterministic */
 	in[1] = T(IR_F32, 0, NULL, V(0));
-	ASSERT(run_full(IR_OP_Dropout, 13, 3, in, NULL, 0, 2, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 3, in, NULL, 0, 2, o) == 0);
 	ASSERT(at(o[0], 0) == 1 && ir_tensor_get_i64(o[1], 0) == 1);
 	/* opset 7: ratio attribute, mask of the input's type */
 	ir_attr r7 = AF("ratio", 0.2);
-	ASSERT(run_full(IR_OP_Dropout, 7, 1, in, &r7, 1, 2, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 7, 1, in, &r7, 1, 2, o) == 0);
 	ASSERT(o[1]->dtype == IR_F32 && at(o[1], 2) == 1);
-	ASSERT(run_full(IR_OP_Dropout, 10, 1, in, &r7, 1, 2, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 10, 1, in, &r7, 1, 2, o) == 0);
 	ASSERT(o[1]->dtype == IR_BOOL);
 	/* old is_test attribute is accepted */
 	ir_attr it = AI("is_test", 1);
-	ASSERT(run_full(IR_OP_Dropout, 6, 1, in, &it, 1, 1, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 6, 1, in, &it, 1, 1, o) == 0);
 	/* f64 data; integer data is not allowed */
 	in[0] = T(IR_F64, 1, D(2), V(1, 2));
-	ASSERT(run_full(IR_OP_Dropout, 13, 1, in, NULL, 0, 1, o) == 0);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 1, in, NULL, 0, 1, o) == 0);
 	ASSERT(at(o[0], 1) == 2);
 	in[0] = TI(IR_I32, 1, D(2), VI(1, 2));
-	ASSERT(run_full(IR_OP_Dropout, 13, 1, in, NULL, 0, 1, o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 1, in, NULL, 0, 1, o) == -1);
 	in[0] = x;
 	in[1] = TI(IR_I32, 0, NULL, VI(0));
-	ASSERT(run_full(IR_OP_Dropout, 13, 2, in, NULL, 0, 1, o) == -1);
+	ASSERT(ot_eval(G, IR_OP_Dropout, 13, 2, in, NULL, 0, 1, o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "ratio has unsupported dtype i32");
 }
 
@@ -407,7 +325,7 @@ static int cast(ir_tensor *x, ir_dtype to, ir_tensor **o)
 
 static void test_cast_values(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o;
 	/* float -> int: truncation toward zero, saturation, NaN -> 0 */
 	ir_tensor *f = T(IR_F32, 1, D(8), V(2.7, -2.7, 1e10, -1e10, NAN, INFINITY, -INFINITY, -0.5));
@@ -464,7 +382,7 @@ static void test_cast_values(void)
 /* Every pair of the 11 dtypes on values every type holds. */
 static void test_cast_all_pairs(void)
 {
-	begin();
+	ot_begin();
 	const ir_dtype all[] = {IR_F32, IR_F64, IR_I8, IR_I16, IR_I32, IR_I64,
 				IR_U8, IR_U16, IR_U32, IR_U64, IR_BOOL};
 	const int nt = (int)(sizeof all / sizeof all[0]);
@@ -479,14 +397,14 @@ static void test_cast_all_pairs(void)
 			ASSERT(ir_tensor_get_i64(o, 2) == (tb || fb ? 1 : 100));
 			/* CastLike to a tensor of that dtype */
 			ir_tensor *in[2] = {x, TI(all[j], 1, D(1), VI(0))};
-			ASSERT(run_full(IR_OP_CastLike, 0, 2, in, NULL, 0, 1, &o) == 0);
+			ASSERT(ot_eval(G, IR_OP_CastLike, 0, 2, in, NULL, 0, 1, &o) == 0);
 			ASSERT(o->dtype == all[j] && ir_tensor_get_i64(o, 2) == (tb || fb ? 1 : 100));
 		}
 }
 
 static void test_cast_errors(void)
 {
-	begin();
+	ot_begin();
 	ir_tensor *o, *x = T(IR_F32, 1, D(1), V(1));
 	ASSERT(cast(x, 10, &o) == -1);
 	ASSERT_STR_CONTAINS(G->err, "(Cast): Cast to FLOAT16 (10) is not supported");
@@ -511,7 +429,7 @@ static void test_cast_errors(void)
 
 static void test_infer_shapes(void)
 {
-	begin();
+	ot_begin();
 	ir_value *x = ir_value_new(G, "x"), *y = ir_value_new(G, "y"), *m = ir_value_new(G, "m");
 	x->dtype = IR_F32;
 	x->shape.rank = 3;
@@ -557,4 +475,4 @@ TEST_MAIN({"float_ops", test_float_ops},
 	  {"cast_all_pairs", test_cast_all_pairs},
 	  {"cast_errors", test_cast_errors},
 	  {"infer_shapes", test_infer_shapes},
-	  {"cleanup", cleanup})
+	  {"cleanup", ot_end})
