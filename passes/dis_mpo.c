@@ -78,45 +78,7 @@ mpo *dis_mpo_zero(int n_out, int n_in, const int *bond)
 		la_set_error("dis: a 2^%d × 2^%d operator is out of range", n_out, n_in);
 		return NULL;
 	}
-	int S = n_out > n_in ? n_out : n_in;
-	S = S < 1 ? 1 : S;
-	if (bond && (bond[0] != 1 || bond[S] != 1)) {
-		la_set_error("dis_mpo_zero: end bonds must be 1");
-		return NULL;
-	}
-	mpo *a = calloc(1, sizeof *a);
-	if (!a || !(a->dout = calloc((size_t)S, sizeof(int))) ||
-	    !(a->din = calloc((size_t)S, sizeof(int))) ||
-	    !(a->bond = calloc((size_t)S + 1, sizeof(int))) ||
-	    !(a->core = calloc((size_t)S, sizeof(double *)))) {
-		la_set_error("out of memory (mpo header)");
-		mpo_free(a);
-		return NULL;
-	}
-	a->nsites = S;
-	a->n_out = n_out;
-	a->n_in = n_in;
-	a->rows = (int64_t)1 << n_out;
-	a->cols = (int64_t)1 << n_in;
-	a->group = 1;
-	a->center = -1;
-	for (int k = 0; k <= S; k++) {
-		a->bond[k] = bond ? bond[k] : 1;
-		if (a->bond[k] < 1) {
-			la_set_error("dis_mpo_zero: bond %d is %d", k, a->bond[k]);
-			mpo_free(a);
-			return NULL;
-		}
-	}
-	for (int k = 0; k < S; k++) {
-		a->dout[k] = k < n_out ? 2 : 1;
-		a->din[k] = k < n_in ? 2 : 1;
-		if (!(a->core[k] = tn_alloc(core_size(a, k)))) {
-			mpo_free(a);
-			return NULL;
-		}
-	}
-	return a;
+	return mpo_new((int64_t)1 << n_out, (int64_t)1 << n_in, 1, bond);
 }
 
 int dis_check_mpo(const mpo *a)

@@ -48,7 +48,7 @@ int64_t la_svd_retries(void) { return la_retries; }
 /* WS_A: the copy of the input that LAPACK overwrites (or the TSQR stack);
  * WS_WORK, WS_IWORK, WS_TAU: LAPACK scratch; WS_PU, WS_PS, WS_PVT: the
  * factors that la_polar and la_svd_left get from la_svd; WS_BLK: one TSQR
- * block. They grow to the largest problem seen and stay until la_release. */
+ * block, or la_schur's Schur vectors. They grow to the largest problem seen and stay until la_release. */
 enum { WS_A, WS_WORK, WS_IWORK, WS_TAU, WS_PU, WS_PS, WS_PVT, WS_BLK, WS_COUNT };
 
 static struct {
@@ -450,6 +450,93 @@ int la_syev(const double *A, int64_t n, double *w, double *Z)
 		for (int64_t i = 0; i < n; i++)
 			Z[i * n + j] = sign * a[j * n + i];
 	}
+	return 0;
+}
+
+/* ----------------------------------------------------- CSD and Schur */
+
+int la_csd(const double *X, int64_t n, double *U1, double *U2, double *V1t, double *V2t,
+	   double *theta)
+{
+	if (!dims_ok("la_csd", n, n) || !all_finite("la_csd", X, n * n))
+		return -1;
+	if (n % 2) {
+		la_set_error("la_csd: the matrix is %lld×%lld, not of even order", (long long)n,
+			     (long long)n);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	lapack_int N = (lapack_int)n, h = N / 2, lwork, info;
+	double *x = copy_in(X, n * n), q = 0, *work;
+	lapack_int *iwork = ws(WS_IWORK, (size_t)h * sizeof *iwork);
+	if (!x || !iwork)
+		return -1;
+	/* x read column-major is Xᵀ = diag(A1,A2) CS diag(B1t,B2t), so
+	 * X = diag(B1tᵀ, -B2tᵀ) CS diag(A1ᵀ, -A2ᵀ) (J CSᵀ J = CS with
+	 * J = diag(I,-I)); a column-major result read row-major is its
+	 * transpose, so LAPACK's v1t is our U1, its u1 our V1t, and so on. */
+	info = LAPACKE_dorcsd_work(LAPACK_COL_MAJOR, 'Y', 'Y', 'Y', 'Y', 'N', 'D', N, h, h, x, N,
+				   x + (size_t)h * N, N, x + h, N, x + (size_t)h * N + h, N, theta,
+				   V1t, h, V2t, h, U1, h, U2, h, &q, -1, iwork);
+	if (info) {
+		la_set_error("la_csd: dorcsd workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	if (!query_size("la_csd: dorcsd", q, &lwork) ||
+	    !(work = ws(WS_WORK, (size_t)lwork * sizeof *work)))
+		return -1;
+	info = LAPACKE_dorcsd_work(LAPACK_COL_MAJOR, 'Y', 'Y', 'Y', 'Y', 'N', 'D', N, h, h, x, N,
+				   x + (size_t)h * N, N, x + h, N, x + (size_t)h * N + h, N, theta,
+				   V1t, h, V2t, h, U1, h, U2, h, work, lwork, iwork);
+	if (info) {
+		la_set_error("la_csd: dorcsd %s (info %d)", info > 0 ? "did not converge" : "failed",
+			     (int)info);
+		return -1;
+	}
+	for (int64_t i = 0; i < (int64_t)h * h; i++) {
+		U2[i] = -U2[i];
+		V2t[i] = -V2t[i];
+	}
+	return 0;
+}
+
+int la_schur(const double *A, int64_t n, double *T, double *Q)
+{
+	if (!dims_ok("la_schur", n, n) || !all_finite("la_schur", A, n * n))
+		return -1;
+	if (n == 0)
+		return 0;
+	lapack_int N = (lapack_int)n, sdim = 0, lwork, info;
+	double *a = ws(WS_A, (size_t)(n * n) * sizeof *a), q = 0, *work;
+	double *vs = ws(WS_BLK, (size_t)(n * n) * sizeof *vs), *wr = ws(WS_TAU, (size_t)(2 * n) * sizeof *wr);
+	if (!a || !vs || !wr)
+		return -1;
+	double *wi = wr + n;
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < n; j++)
+			a[j * n + i] = A[i * n + j];
+	info = LAPACKE_dgees_work(LAPACK_COL_MAJOR, 'V', 'N', NULL, N, a, N, &sdim, wr, wi, vs, N,
+				  &q, -1, NULL);
+	if (info) {
+		la_set_error("la_schur: dgees workspace query failed (info %d)", (int)info);
+		return -1;
+	}
+	if (!query_size("la_schur: dgees", q, &lwork) ||
+	    !(work = ws(WS_WORK, (size_t)lwork * sizeof *work)))
+		return -1;
+	info = LAPACKE_dgees_work(LAPACK_COL_MAJOR, 'V', 'N', NULL, N, a, N, &sdim, wr, wi, vs, N,
+				  work, lwork, NULL);
+	if (info) {
+		la_set_error("la_schur: dgees %s (info %d)", info > 0 ? "did not converge" : "failed",
+			     (int)info);
+		return -1;
+	}
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t j = 0; j < n; j++) {
+			T[i * n + j] = a[j * n + i];
+			Q[i * n + j] = vs[j * n + i];
+		}
 	return 0;
 }
 

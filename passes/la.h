@@ -8,7 +8,8 @@
  * QR-iteration retry (dgesvd) when it does not converge; QR by Householder
  * (dgeqrf + dorgqr); polar decomposition A = Q P from the SVD
  * A = U S Vᵀ as Q = U Vᵀ (Higham, "Functions of Matrices", ch. 8);
- * symmetric eigenproblem by dsyevd; linear systems by LU (dgesv's
+ * symmetric eigenproblem by dsyevd; cosine-sine decomposition by dorcsd;
+ * real Schur form by dgees; linear systems by LU (dgesv's
  * dgetrf + dgetrs), and on top of them the Cayley transform and the
  * matrix exponential.
  *
@@ -64,6 +65,22 @@ int la_polar(const double *A, int64_t m, int64_t n, double *Q);
  * triangle is read): eigenvalues w ascending, eigenvectors as the columns of
  * Z (n×n, gauge as above). Z may not alias A. Returns 0 or -1. */
 int la_syev(const double *A, int64_t n, double *w, double *Z);
+
+/* Cosine-sine decomposition (dorcsd) of the n×n orthogonal matrix X, n
+ * even, h = n/2: X = diag(U1, U2) [C -S; S C] diag(V1t, V2t) with
+ * C = diag(cos θ), S = diag(sin θ), θ (h entries) in [0, π/2], and the four
+ * factors h×h orthogonal. No sign gauge: the factors are LAPACK's (up to the
+ * transposes of the row-major layout). Outputs must not alias X. Returns 0,
+ * or -1 if n is odd, X has a non-finite entry, or dorcsd fails. */
+int la_csd(const double *X, int64_t n, double *U1, double *U2, double *V1t, double *V2t,
+	   double *theta);
+
+/* Real Schur form (dgees, no eigenvalue ordering) of the n×n matrix A:
+ * A = Q T Qᵀ with Q orthogonal and T quasi-upper-triangular in LAPACK's
+ * standard form (2×2 blocks with equal diagonal and off-diagonal entries of
+ * opposite signs; exact zeros below a 1×1 block). T and Q may not alias A.
+ * Returns 0 or -1 (non-finite entry, no convergence). */
+int la_schur(const double *A, int64_t n, double *T, double *Q);
 
 /* C = alpha op(A) op(B) + beta C, op(A) m×k, op(B) k×n, C m×n, with
  * op = transpose when ta / tb is nonzero. Stored shapes are A: ta ? k×m :

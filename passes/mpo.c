@@ -118,6 +118,42 @@ static mpo *mpo_alloc(int64_t N, int64_t K, int group)
 	return a;
 }
 
+mpo *mpo_new(int64_t N, int64_t K, int group, const int *bond)
+{
+	mpo *a = mpo_alloc(N, K, group);
+	if (!a)
+		return NULL;
+	int S = a->nsites;
+	if (bond && (bond[0] != 1 || bond[S] != 1)) {
+		la_set_error("mpo_new: end bonds must be 1 (got %d and %d)", bond[0], bond[S]);
+		mpo_free(a);
+		return NULL;
+	}
+	for (int k = 0; bond && k <= S; k++) {
+		if (bond[k] < 1) {
+			la_set_error("mpo_new: bond %d is %d", k, bond[k]);
+			mpo_free(a);
+			return NULL;
+		}
+		a->bond[k] = bond[k];
+	}
+	for (int k = 0; k < S; k++) {
+		/* The product of four ints can overflow int64: bound it first. */
+		double sz = (double)a->bond[k] * a->dout[k] * a->din[k] * a->bond[k + 1];
+		if (sz > 0x1p60) {
+			la_set_error("mpo_new: core %d (%d×%d×%d×%d) is too large", k, a->bond[k],
+				     a->dout[k], a->din[k], a->bond[k + 1]);
+			mpo_free(a);
+			return NULL;
+		}
+		if (!(a->core[k] = tn_alloc(core_size(a, k)))) {
+			mpo_free(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 void mpo_free(mpo *a)
 {
 	if (!a)

@@ -73,6 +73,11 @@ int mpo_nsites(int64_t N, int64_t K, int group);
  * bad arguments, non-finite W, out of memory or LAPACK failure. */
 mpo *mpo_from_dense(const double *W, int64_t N, int64_t K, int group, const mpo_trunc *t,
 		    double *discarded);
+/* The zero operator as an N×K MPO with g qubit positions per site (layout
+ * as above) and the given bonds (nsites+1 entries, both ends 1, all ≥ 1;
+ * NULL: all 1): every core allocated and zero, center -1. Returns NULL on a
+ * bad layout or bond, or out of memory. */
+mpo *mpo_new(int64_t N, int64_t K, int group, const int *bond);
 void mpo_free(mpo *a);
 /* Deep copy, or NULL when out of memory. */
 mpo *mpo_clone(const mpo *a);

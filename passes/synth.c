@@ -56,13 +56,11 @@
  * it, a peephole pass merges runs of one-qubit gates per qubit into one Ry
  * (or Z, X, Z·Ry) and cancels adjacent equal CX.
  *
- * All LAPACK calls of this file are in the section "LAPACK" below, to be
- * moved into la.c (la_csd, la_schur).
+ * The CSD and the Schur form come from la.c (la_csd, la_schur).
  */
 #include "synth.h"
 
 #include <complex.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,114 +74,6 @@
 /* Orthogonality an input must have, and the check of the result. */
 #define SYN_ORTH_TOL 1e-8
 #define SYN_CHECK_TOL 1e-10
-
-/* ================================================================ LAPACK
- * To move into la.c as la_csd and la_schur (they use no state of this
- * file). Both take and return row-major matrices. */
-
-/* The workspace a LAPACK size query (info, q) asks for, or NULL with the
- * error set. Freed by the caller. */
-static double *query_work(const char *what, lapack_int info, double q, lapack_int *lwork)
-{
-	double *work = NULL;
-	if (info || !(q >= 1) || q > 1e9) {
-		la_set_error("%s workspace query failed (info %d)", what, (int)info);
-		return NULL;
-	}
-	*lwork = (lapack_int)q + 1;
-	if (!(work = malloc((size_t)*lwork * sizeof *work)))
-		la_set_error("%s: out of memory", what);
-	return work;
-}
-
-static int check_info(const char *what, lapack_int info)
-{
-	if (info)
-		la_set_error("%s %s (info %d)", what, info > 0 ? "did not converge" : "failed",
-			     (int)info);
-	return info ? -1 : 0;
-}
-
-/* Cosine-sine decomposition of the n×n orthogonal X (n even, h = n/2):
- * X = diag(U1, U2) [C -S; S C] diag(V1t, V2t), C = diag(cos θ),
- * S = diag(sin θ), θ ∈ [0, π/2], every factor h×h. Returns 0 or -1. */
-static int syn_la_csd(const double *X, int n, double *U1, double *U2, double *V1t, double *V2t,
-		      double *theta)
-{
-	int h = n / 2, rc = -1;
-	lapack_int info, lwork;
-	double q = 0, *work = NULL, *x = malloc((size_t)n * n * sizeof *x);
-	lapack_int *iwork = malloc((size_t)(h > 0 ? h : 1) * sizeof *iwork);
-	if (!x || !iwork) {
-		la_set_error("la_csd: out of memory");
-		goto out;
-	}
-	/* x read column-major is Xᵀ = diag(A1,A2) CS diag(B1t,B2t), so
-	 * X = diag(B1tᵀ, -B2tᵀ) CS diag(A1ᵀ, -A2ᵀ) (J CSᵀ J = CS with
-	 * J = diag(I,-I)); a column-major result read row-major is its
-	 * transpose, so LAPACK's v1t is our U1, its u1 our V1t, and so on. */
-	memcpy(x, X, (size_t)n * n * sizeof *x);
-	info = LAPACKE_dorcsd_work(LAPACK_COL_MAJOR, 'Y', 'Y', 'Y', 'Y', 'N', 'D', n, h, h, x, n,
-				   x + (size_t)h * n, n, x + h, n, x + (size_t)h * n + h, n, theta,
-				   V1t, h, V2t, h, U1, h, U2, h, &q, -1, iwork);
-	if (!(work = query_work("la_csd: dorcsd", info, q, &lwork)))
-		goto out;
-	info = LAPACKE_dorcsd_work(LAPACK_COL_MAJOR, 'Y', 'Y', 'Y', 'Y', 'N', 'D', n, h, h, x, n,
-				   x + (size_t)h * n, n, x + h, n, x + (size_t)h * n + h, n, theta,
-				   V1t, h, V2t, h, U1, h, U2, h, work, lwork, iwork);
-	if (check_info("la_csd: dorcsd", info))
-		goto out;
-	for (int i = 0; i < h * h; i++) {
-		U2[i] = -U2[i];
-		V2t[i] = -V2t[i];
-	}
-	rc = 0;
-out:
-	free(x);
-	free(iwork);
-	free(work);
-	return rc;
-}
-
-/* Real Schur form A = Q T Qᵀ of the n×n matrix A: Q orthogonal, T
- * quasi-upper-triangular with LAPACK's standard 2×2 blocks (equal diagonal,
- * off-diagonal of opposite signs; exact zero below a 1×1 block). 0 or -1. */
-static int syn_la_schur(const double *A, int n, double *T, double *Q)
-{
-	int rc = -1;
-	lapack_int info, lwork, sdim = 0;
-	double q = 0, *work = NULL, *a = malloc((size_t)n * n * sizeof *a);
-	double *vs = malloc((size_t)n * n * sizeof *vs), *wr = malloc((size_t)n * sizeof *wr);
-	double *wi = malloc((size_t)n * sizeof *wi);
-	if (!a || !vs || !wr || !wi) {
-		la_set_error("la_schur: out of memory");
-		goto out;
-	}
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++)
-			a[j * n + i] = A[i * n + j];
-	info = LAPACKE_dgees_work(LAPACK_COL_MAJOR, 'V', 'N', NULL, n, a, n, &sdim, wr, wi, vs, n,
-				  &q, -1, NULL);
-	if (!(work = query_work("la_schur: dgees", info, q, &lwork)))
-		goto out;
-	info = LAPACKE_dgees_work(LAPACK_COL_MAJOR, 'V', 'N', NULL, n, a, n, &sdim, wr, wi, vs, n,
-				  work, lwork, NULL);
-	if (check_info("la_schur: dgees", info))
-		goto out;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++) {
-			T[i * n + j] = a[j * n + i];
-			Q[i * n + j] = vs[j * n + i];
-		}
-	rc = 0;
-out:
-	free(a);
-	free(vs);
-	free(wr);
-	free(wi);
-	free(work);
-	return rc;
-}
 
 /* ============================================================== circuit */
 
@@ -403,7 +293,7 @@ static int demux(const double *X1, const double *X2, int kb, int sA, double *A, 
 	double *T = W + (size_t)h * h, *Q = T + (size_t)h * h, *tmp = Q + (size_t)h * h;
 	int *minus = plus + h;
 	la_gemm(0, 1, h, h, h, 1.0, X1, X2, 0.0, W);
-	if (syn_la_schur(W, h, T, Q))
+	if (la_schur(W, h, T, Q))
 		goto out;
 	/* Rotation blocks go straight into A's column pairs; lone ±1
 	 * eigenvalues are paired (R(0) and R(π)). */
@@ -512,7 +402,7 @@ static int qsd_split(const double *M, int k, syn_circuit *c)
 	hu.alpha = acs + h;
 	hv.alpha = hu.alpha + h / 2;
 	double *tmp = hv.alpha + h / 2; /* hh + h/2 */
-	if (syn_la_csd(M, n, U1, U2, V1, V2, th))
+	if (la_csd(M, n, U1, U2, V1, V2, th))
 		goto out;
 	/* All four blocks to det s (see the top comment for the moves). */
 	if (syn_det_sign(U1, h) != s) {
