@@ -10,6 +10,7 @@
 
 #include "../../frontend/onnx.h"
 #include "../../ir/ir.h"
+#include "../../passes/passes.h"
 #include "onnx.pb-c.h"
 #include "test.h"
 
@@ -1367,6 +1368,53 @@ static void test_mnist8(void)
 	ASSERT(ok);
 }
 
+/* A model that loads but whose attribute values are unsupported: shape
+ * inference (the first pass after loading) names the file, node and value. */
+static void expect_attr_error(model *m, const char *needle)
+{
+	char err[ERRLEN];
+	ir_graph *g = load(m, err);
+	ASSERT(g != NULL);
+	int bad = pass_infer(g) == -1;
+	char msg[sizeof g->err];
+	memcpy(msg, g->err, sizeof msg);
+	ir_graph_free(g);
+	ASSERT(bad);
+	ASSERT(strncmp(msg, SRC ": node 'add' (", strlen(SRC) + 14) == 0);
+	ASSERT_STR_CONTAINS(msg, needle);
+}
+
+static void test_unsupported_attribute_values(void)
+{
+	pool_reset();
+	model *m = simple_model();
+	m->nodes[0]->op_type = pstr("Softmax");
+	m->nodes[0]->n_input = 1;
+	Onnx__AttributeProto *a = attr(m->nodes[0], "axis", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+	a->has_i = 1;
+	a->i = 7;
+	expect_attr_error(m, "axis 7");
+
+	pool_reset();
+	m = simple_model();
+	m->nodes[0]->op_type = pstr("Cast");
+	m->nodes[0]->n_input = 1;
+	a = attr(m->nodes[0], "to", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+	a->has_i = 1;
+	a->i = 16; /* bfloat16 */
+	expect_attr_error(m, "BFLOAT16");
+
+	pool_reset();
+	m = simple_model();
+	m->nodes[0]->op_type = pstr("LeakyRelu");
+	m->nodes[0]->n_input = 1;
+	a = attr(m->nodes[0], "alpha", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+	a->has_s = 1;
+	a->s.data = (uint8_t *)pstr("big");
+	a->s.len = 3;
+	expect_attr_error(m, "alpha");
+}
+
 TEST_MAIN({"simple_loads", test_simple_loads}, {"truncated", test_truncated},
 	  {"empty_and_random", test_empty_and_random},
 	  {"deep_nesting", test_deep_nesting}, {"undefined_input", test_undefined_input},
@@ -1376,4 +1424,5 @@ TEST_MAIN({"simple_loads", test_simple_loads}, {"truncated", test_truncated},
 	  {"unknown_ops", test_unknown_ops}, {"opsets", test_opsets}, {"attributes", test_attributes},
 	  {"constant_node", test_constant_node}, {"old_ir_initializer_inputs", test_old_ir_initializer_inputs},
 	  {"topological_order", test_topological_order}, {"external_data", test_external_data},
-	  {"tensor_roundtrip", test_tensor_roundtrip}, {"mnist8", test_mnist8})
+	  {"tensor_roundtrip", test_tensor_roundtrip}, {"mnist8", test_mnist8},
+	  {"unsupported_attribute_values", test_unsupported_attribute_values})
