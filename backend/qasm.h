@@ -1,0 +1,74 @@
+/* qasm.h - the OpenQASM 3 emitter: a list of dense real orthogonal gates on
+ * register sites becomes an OpenQASM 3 program of stdgates.inc gates
+ * (DESIGN §5), each gate synthesised by syn_synth (passes/synth.h).
+ *
+ * Bit order (DESIGN §2). Register sites count from 1 at the most significant
+ * bit of a basis index; qubit q[j] is bit j (least significant first). Site
+ * k of an n-qubit register is q[n-k]: qasm_qubit_of_site is the only place
+ * that says so. A k-qubit gate on sites s..s+k-1 has its matrix index bit j
+ * (syn_synth's qubit j, gate-local site k-j) on register site s+k-1-j.
+ *
+ * Program form:
+ *
+ *     OPENQASM 3.0;
+ *     include "stdgates.inc";
+ *     // comment: qubit order
+ *     qubit[n] q;
+ *     bit[n] c;
+ *     input float[64] theta0; ...        (options.stateprep)
+ *     ...state preparation...            (options.stateprep)
+ *     ...the gates, gates[0] first...
+ *     c = measure q;                     (options.measure)
+ *
+ * The state preparation is the uniformly controlled Ry circuit that
+ * runtime/qnnrt.h documents (qnn_stateprep_gates), with its 2^n - 1 angles
+ * as inputs theta0 .. theta{2^n-2}; binding them to qnn_stateprep_angles(v)
+ * prepares v/|v| before the gates act.
+ */
+#ifndef QNNC_QASM_H
+#define QNNC_QASM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Largest dense gate the emitter synthesises. */
+#define QASM_MAX_GATE_QUBITS 6
+/* Largest register the emitter writes (a basis index fits in 64 bits). */
+#define QASM_MAX_QUBITS 63
+/* Largest register with a state preparation (2^n - 1 inputs; the runtime
+ * accepts n <= 30). */
+#define QASM_MAX_STATEPREP_QUBITS 30
+
+/* A dense real orthogonal k-qubit gate on register sites site..site+k-1. */
+typedef struct {
+	int k;		  /* 1 .. QASM_MAX_GATE_QUBITS */
+	int site;	  /* first (most significant) site, 1 .. nqubits-k+1 */
+	const double *U;  /* 2^k × 2^k, row-major; row/column bit j is syn qubit j */
+} qasm_gate;
+
+/* Gate counts of an emitted program. */
+typedef struct {
+	long cx;	/* two-qubit gates, state preparation included */
+	long oneq;	/* one-qubit gates, state preparation included */
+	long prep_cx;	/* of which in the state preparation */
+	long prep_oneq;
+	int ninputs;	/* input declarations (2^n - 1 with stateprep, else 0) */
+} qasm_stats;
+
+typedef struct {
+	int stateprep;	   /* declare angle inputs and prepare the input state */
+	int measure;	   /* end with `c = measure q;` */
+	qasm_stats *stats; /* when not NULL, receives the counts */
+} qasm_options;
+
+/* Register qubit q[j] of register site `site` (1 = most significant) of an
+ * nqubits-qubit register. */
+static inline int qasm_qubit_of_site(int site, int nqubits) { return nqubits - site; }
+
+/* Write the program to f. o may be NULL (no state preparation, measure).
+ * Returns 0, or -1 with one line of diagnostic in err (bad gate, synthesis
+ * failure, write error); f may then hold a partial program. */
+int qasm_emit_circuit(FILE *f, const qasm_gate *gates, int ngates, int nqubits,
+		      const qasm_options *o, char *err, size_t errlen);
+
+#endif
