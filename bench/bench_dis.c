@@ -1,20 +1,21 @@
-/* bench_dis.c - seconds per sweep of the explicit disentangler (k = 2,
- * D = 4 brickwork, χ' = 4, one qubit per site), against baselines measured
- * in the same run:
- *   bench_dis [--cap X] [--sweeps S] [--full]
- * Rows:
- *   256, 4096  a random N×N layer. "dense": the dense path on the exact
- *              layer (the oracle); "mpo χ=32": the MPO path on the layer's
- *              TT-SVD at bond 32; ratio = dense / MPO per sweep. The
- *              dense 4096 rows take about 10 minutes (full TT-SVDs of
- *              4096² matrices in every M' step) and run with --full only.
- *   65536      a random MPO of bond 32 (2^16 × 2^16, never dense); the
- *              baseline is one TT-SVD truncation of it to χ' (what plain
- *              compression costs); ratio = sweep / truncation.
- * Applying gates to the big MPOs grows their bonds (up to 4 per crossing
- * gate); --cap X bounds them at X (default 128 = 4·32, 0: no cap), and the
- * weight that drops is printed (Σ of the relative discarded weights per
- * sweep). Sides: left only and both. Random data from a fixed seed.
+/* bench_dis.c - seconds per sweep of the explicit disentangler on both
+ * sides (k = 2, D = 4 brickwork, χ' = 4, one qubit per site), each against
+ * a baseline measured in the same run:
+ *   bench_dis [--sweeps S] [--cap X] [--oracle]
+ * Rows (the issue's three sizes):
+ *   256, 4096  a random N×N layer, given to the method as its TT-SVD at
+ *              bond 32 (what a compressed MpoLinear holds); the baseline is
+ *              one dense SVD (dgesdd) of the layer, what a plain low-rank
+ *              truncation of it costs.
+ *   65536      a random MPO of bond 32 (2^16 × 2^16, 32 GiB densely: never
+ *              formed); the baseline is one TT-SVD truncation of it to χ',
+ *              what plain MPO truncation costs.
+ * ratio = seconds per sweep / baseline seconds. Applying gates to the MPOs
+ * grows their bonds (up to 4 per crossing gate, so up to 32·4^4 on each
+ * side); --cap X bounds them at X (default 128 = 4·32, 0: no cap) and the
+ * weight that drops is printed (Σ of the relative discarded weights over
+ * the run). --oracle adds the dense path (the test oracle) on the exact
+ * 256 layer. Random data from a fixed seed, one BLAS thread.
  */
 #include <math.h>
 #include <stdint.h>
@@ -31,18 +32,19 @@ static ds_rng rng = {42};
 
 static double urand(void) { return 2 * ds_rng_uniform(&rng) - 1; } /* [-1, 1) */
 
-static void header(void)
+static int fail(const char *what)
 {
-	printf("%-6s %-10s %-5s %8s %10s %10s %9s %9s %8s %10s\n", "N", "path", "sides", "maxbond",
-	       "s/sweep", "baseline", "ratio", "overlap", "trunc", "discarded");
+	fprintf(stderr, "bench_dis: %s: %s\n", what, la_last_error());
+	return 1;
 }
 
-static int run(const char *path, int64_t N, int sides, const mpo *W, const double *Wd, int cap,
-	       int sweeps, double baseline, const char *bname, double *per_sweep)
+/* One row: the explicit method on W (MPO) or Wd (dense N×N), both sides. */
+static int row(const char *layer, const char *input, int64_t N, const mpo *W, const double *Wd,
+	       int cap, int sweeps, const char *bname, double base)
 {
 	dis_opts o;
 	dis_defaults(&o);
-	o.sides = sides;
+	o.sides = DIS_BOTH;
 	o.ansatz.k = 2;
 	o.ansatz.depth = 4;
 	o.residual_bond = 4;
@@ -53,9 +55,8 @@ static int run(const char *path, int64_t N, int sides, const mpo *W, const doubl
 	dis_result r;
 	int rc = W ? dis_explicit(W, &o, &r) : dis_dense_explicit(Wd, N, N, &o, &r);
 	if (rc) {
-		fprintf(stderr, "bench_dis: %s\n", la_last_error());
 		dis_result_free(&r);
-		return 1;
+		return fail(layer);
 	}
 	int mb = 0;
 	double disc = 0;
@@ -63,15 +64,11 @@ static int run(const char *path, int64_t N, int sides, const mpo *W, const doubl
 		mb = r.hist[s].max_bond > mb ? r.hist[s].max_bond : mb;
 		disc += r.hist[s].discarded;
 	}
-	*per_sweep = r.seconds_per_sweep;
-	char b[32] = "-", ratio[32] = "-";
-	if (baseline > 0) {
-		snprintf(b, sizeof b, "%.3f", baseline);
-		snprintf(ratio, sizeof ratio, "%.2f%s", !strcmp(bname, "dense") ? baseline / *per_sweep :
-									     *per_sweep / baseline, "");
-	}
-	printf("%-6lld %-10s %-5s %8d %10.3f %10s %9s %9.5f %8.5f %10.2e\n", (long long)N, path,
-	       sides == DIS_LEFT ? "left" : "both", mb, *per_sweep, b, ratio, r.overlap,
+	char bond[16] = "-";
+	if (W)
+		snprintf(bond, sizeof bond, "%d", mb);
+	printf("%-13s %-16s %8s %9.3f  %-22s %9.3f %9.3g %8.5f %8.5f %9.2e\n", layer, input, bond,
+	       r.seconds_per_sweep, bname, base, r.seconds_per_sweep / base, r.overlap,
 	       r.overlap_trunc, disc);
 	fflush(stdout);
 	dis_result_free(&r);
@@ -83,7 +80,8 @@ static mpo *random_mpo(int n, int chi)
 {
 	int bond[65];
 	for (int k = 0; k <= n; k++) {
-		int64_t l = (int64_t)1 << (2 * (k < 30 ? k : 30)), r = (int64_t)1 << (2 * (n - k < 30 ? n - k : 30));
+		int64_t l = (int64_t)1 << (2 * (k < 30 ? k : 30));
+		int64_t r = (int64_t)1 << (2 * (n - k < 30 ? n - k : 30));
 		int64_t b = chi < l ? chi : l;
 		bond[k] = (int)(b < r ? b : r);
 	}
@@ -97,18 +95,34 @@ static mpo *random_mpo(int n, int chi)
 	return a;
 }
 
+/* Seconds for one dense SVD (U, S, Vᵀ) of the N×N matrix W. */
+static double svd_seconds(const double *W, int64_t N)
+{
+	size_t nn = (size_t)(N * N);
+	double *U = malloc(nn * sizeof *U), *Vt = malloc(nn * sizeof *Vt);
+	double *S = malloc((size_t)N * sizeof *S), t = -1;
+	if (U && Vt && S) {
+		t = dis_now();
+		t = la_svd(W, N, N, U, S, Vt) ? -1 : dis_now() - t;
+	}
+	free(U);
+	free(Vt);
+	free(S);
+	return t;
+}
+
 int main(int argc, char **argv)
 {
-	int cap = 128, sweeps = 3, dense4096 = 0;
+	int cap = 128, sweeps = 3, oracle = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--cap") && i + 1 < argc)
 			cap = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--sweeps") && i + 1 < argc)
 			sweeps = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--full"))
-			dense4096 = 1;
+		else if (!strcmp(argv[i], "--oracle"))
+			oracle = 1;
 		else {
-			fprintf(stderr, "usage: bench_dis [--cap X] [--sweeps S] [--full]\n");
+			fprintf(stderr, "usage: bench_dis [--sweeps S] [--cap X] [--oracle]\n");
 			return 2;
 		}
 	}
@@ -117,9 +131,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	la_set_threads(1);
-	printf("bench_dis: explicit method, k = 2, D = 4 brickwork, chi' = 4, %d sweeps, gate "
-	       "bond cap %d, 1 BLAS thread\n", sweeps, cap);
-	header();
+	printf("bench_dis: explicit method, both sides, k = 2, D = 4 brickwork, chi' = 4, %d sweeps, "
+	       "gate bond cap %d, 1 BLAS thread\n", sweeps, cap);
+	printf("%-13s %-16s %8s %9s  %-22s %9s %9s %8s %8s %9s\n", "layer", "input", "maxbond",
+	       "s/sweep", "baseline", "base s", "ratio", "overlap", "trunc", "discarded");
 	double t0 = dis_now();
 	for (int n = 8; n <= 12; n += 4) {
 		int64_t N = (int64_t)1 << n;
@@ -132,44 +147,36 @@ int main(int argc, char **argv)
 			W[i] = urand();
 		const mpo_trunc t = {32, 0};
 		mpo *Wm = mpo_from_dense(W, N, N, 1, &t, NULL);
-		if (!Wm) {
-			fprintf(stderr, "bench_dis: %s\n", la_last_error());
+		double base = Wm ? svd_seconds(W, N) : -1;
+		if (!Wm || base < 0)
+			return fail("baseline");
+		char layer[32], bname[32];
+		snprintf(layer, sizeof layer, "%lld^2", (long long)N);
+		snprintf(bname, sizeof bname, "dense SVD %lld^2", (long long)N);
+		if (row(layer, "MPO chi=32", N, Wm, NULL, cap, sweeps, bname, base))
 			return 1;
-		}
-		for (int sides = DIS_LEFT; sides <= DIS_BOTH; sides += 2) {
-			double dense = 0, mp = 0;
-			if (n < 12 || dense4096) {
-				if (run("dense", N, sides, NULL, W, cap, sweeps, 0, "", &dense))
-					return 1;
-			}
-			if (run("mpo chi=32", N, sides, Wm, NULL, cap, sweeps, dense, "dense", &mp))
-				return 1;
-		}
+		if (oracle && n == 8 && row(layer, "dense (oracle)", N, NULL, W, cap, sweeps, bname, base))
+			return 1;
 		mpo_free(Wm);
 		free(W);
 	}
 	/* 2^16 × 2^16 as an MPO only. */
 	mpo *W = random_mpo(16, 32), *T = W ? mpo_clone(W) : NULL;
-	if (!T) {
-		fprintf(stderr, "bench_dis: %s\n", la_last_error());
-		return 1;
-	}
+	if (!T)
+		return fail("2^16 MPO");
 	const mpo_trunc tr = {4, 0};
 	double tt = dis_now();
-	if (mpo_truncate(T, &tr, NULL) < 0) {
-		fprintf(stderr, "bench_dis: %s\n", la_last_error());
-		return 1;
-	}
+	if (mpo_truncate(T, &tr, NULL) < 0)
+		return fail("truncation");
 	tt = dis_now() - tt;
 	mpo_free(T);
-	for (int sides = DIS_LEFT; sides <= DIS_BOTH; sides += 2) {
-		double s;
-		if (run("mpo chi=32", (int64_t)1 << 16, sides, W, NULL, cap, sweeps, tt, "truncation", &s))
-			return 1;
-	}
+	if (row("65536^2", "MPO chi=32 only", (int64_t)1 << 16, W, NULL, cap, sweeps,
+		"TT-SVD to chi'=4", tt))
+		return 1;
 	mpo_free(W);
 	la_release();
-	printf("ratio: dense s/sweep over MPO s/sweep (256, 4096); s/sweep over one truncation "
-	       "(65536)\ntotal %.1f s\n", dis_now() - t0);
+	printf("ratio = s/sweep / baseline s; overlap after %d sweeps (trunc: plain truncation "
+	       "to chi'); discarded: weight dropped by the gate bond cap\ntotal %.1f s\n", sweeps,
+	       dis_now() - t0);
 	return 0;
 }

@@ -48,6 +48,7 @@ void dis_defaults(dis_opts *o)
 	o->fit_sweeps = 1;
 	o->anneal = 1;
 	o->hop = 1.0;
+	o->special = 1;
 	o->gate_trunc.max_bond = 0;
 	o->gate_trunc.cutoff = 1e-20;
 	o->lr = 0.05;
@@ -206,13 +207,22 @@ int dis_circuit_randomize(dis_circuit *c, double (*urand)(void *ctx), void *ctx)
 {
 	double A[1 << (2 * DIS_MAX_K)];
 	for (int j = 0; j < c->ngates; j++) {
-		int64_t d = (int64_t)1 << c->gate[j].k;
+		int k = c->gate[j].k;
+		int64_t d = (int64_t)1 << k;
 		for (int64_t i = 0; i < d * d; i++)
 			A[i] = urand(ctx);
-		if (la_polar(A, d, d, c->gate[j].m))
+		if (dis_procrustes(A, d, k >= DIS_SO_MIN_K, c->gate[j].m))
 			return -1;
 	}
 	return 0;
+}
+
+int dis_circuit_first_improper(const dis_circuit *c)
+{
+	for (int j = 0; c && j < c->ngates; j++)
+		if (c->gate[j].k >= DIS_SO_MIN_K && dis_gate_det(c->gate[j].m, c->gate[j].k) < 0)
+			return j;
+	return -1;
 }
 
 double dis_circuit_orth_error(const dis_circuit *c)
@@ -236,8 +246,10 @@ int dis_check_opts(const dis_opts *o, int n, int m)
 		la_set_error("dis: sides must be left, right or both");
 		return -1;
 	}
-	if (o->restarts < 0 || (o->restarts > 0 && !o->urand) || !(o->hop >= 0)) {
-		la_set_error("dis: restarts need a random source and a hop amplitude ≥ 0");
+	if (o->restarts < 0 || (o->restarts > 0 && !o->urand) || !(o->hop >= 0) ||
+	    !(o->target >= 0)) {
+		la_set_error("dis: restarts need a random source, a hop amplitude ≥ 0 and a target "
+			     "overlap ≥ 0");
 		return -1;
 	}
 	if (o->residual_bond < 1 || o->max_sweeps < 0 || !(o->tol >= 0)) {
@@ -253,6 +265,16 @@ int dis_check_opts(const dis_opts *o, int n, int m)
 		la_set_error("dis: starting circuits have %d and %d qubits, the layer %d and %d",
 			     o->u0 ? o->u0->nqubits : n, o->v0 ? o->v0->nqubits : m, n, m);
 		return -1;
+	}
+	for (int s = 0; o->special && s < 2; s++) {
+		const dis_circuit *c = s ? o->v0 : o->u0;
+		int j = dis_circuit_first_improper(c);
+		if (j >= 0) {
+			la_set_error("dis: gate %d of the starting %s circuit (%d qubits) has det -1; "
+				     "special orthogonal gates (the default) need det +1 for k ≥ %d",
+				     j, s ? "V" : "U", c->gate[j].k, DIS_SO_MIN_K);
+			return -1;
+		}
 	}
 	dis_circuit *c = dis_circuit_new(0, &o->ansatz); /* validates the ansatz */
 	if (!c)
@@ -396,15 +418,16 @@ static int start_overlap(const dis_backend *be, const dis_circuit *U, const dis_
 	return 0;
 }
 
-/* Every gate ← polar(g + hop · noise). */
+/* Every gate ← polar(g + hop · noise), in SO for the gates `special` keeps there. */
 static int kick(dis_circuit *c, const dis_opts *o)
 {
 	double A[1 << (2 * DIS_MAX_K)];
 	for (int j = 0; c && j < c->ngates; j++) {
-		int64_t d = (int64_t)1 << c->gate[j].k;
+		int k = c->gate[j].k;
+		int64_t d = (int64_t)1 << k;
 		for (int64_t i = 0; i < d * d; i++)
 			A[i] = c->gate[j].m[i] + o->hop * o->urand(o->urand_ctx);
-		if (la_polar(A, d, d, c->gate[j].m))
+		if (dis_procrustes(A, d, o->special && k >= DIS_SO_MIN_K, c->gate[j].m))
 			return -1;
 	}
 	return 0;
@@ -419,6 +442,9 @@ static int hops(const dis_backend *be, int chi, const dis_opts *o, dis_result *r
 		return -1;
 	}
 	for (int h = 1; h <= o->restarts; h++) {
+		if (o->target > 0 && r->overlap >= o->target)
+			break;
+		r->nrestarts = h;
 		dis_circuit *u = r->u ? dis_circuit_clone(r->u) : NULL;
 		dis_circuit *v = r->v ? dis_circuit_clone(r->v) : NULL;
 		dis_result tmp;
@@ -536,6 +562,7 @@ out:
 typedef struct mpo_be {
 	mpo *W, *X, *M;       /* W padded */
 	const mpo_trunc *t;
+	int update;           /* DIS_UPDATE_O or DIS_UPDATE_SO (dis_envs) */
 } mpo_be;
 
 /* W V: Vᵀ on the output legs of Wᵀ. */
@@ -577,7 +604,7 @@ static int mb_sweep(void *ctx, dis_circuit *U, dis_circuit *V, double *disc)
 	int rc = -1;
 	if (U) { /* f = ⟨U M', W V⟩ */
 		T = V ? times_v(b->W, V, b->t, disc) : mpo_clone(b->W);
-		if (!T || dis_envs(T, b->M, U, 1, b->t, NULL, V ? NULL : &L, NULL, disc))
+		if (!T || dis_envs(T, b->M, U, b->update, b->t, NULL, V ? NULL : &L, NULL, disc))
 			goto out;
 		if (!V) {
 			mpo_free(b->X);
@@ -589,7 +616,7 @@ static int mb_sweep(void *ctx, dis_circuit *U, dis_circuit *V, double *disc)
 	}
 	if (V) { /* f = ⟨V M'ᵀ, Wᵀ U⟩, ending with Vᵀ Wᵀ U = Xᵀ */
 		if (!(T = ut_w(b->W, U, 1, b->t, disc)) || !(Mt = dis_mpo_transpose(b->M)) ||
-		    dis_envs(T, Mt, V, 1, b->t, NULL, &L, NULL, disc))
+		    dis_envs(T, Mt, V, b->update, b->t, NULL, &L, NULL, disc))
 			goto out;
 		mpo_free(b->X);
 		if (!(b->X = dis_mpo_transpose(L)))
@@ -669,7 +696,8 @@ static mpo *mb_take_m(void *ctx)
 int dis_explicit(const mpo *W, const dis_opts *o, dis_result *r)
 {
 	memset(r, 0, sizeof *r);
-	mpo_be b = {dis_mpo_padded(W), NULL, NULL, &o->gate_trunc};
+	mpo_be b = {dis_mpo_padded(W), NULL, NULL, &o->gate_trunc,
+		    o->special ? DIS_UPDATE_SO : DIS_UPDATE_O};
 	if (!b.W)
 		return -1;
 	dis_backend be = {&b, mpo_norm(b.W), mb_x_of, mb_sweep, mb_trunc, mb_reset_m, mb_entropy,

@@ -35,15 +35,29 @@
  * centre, then fit_sweeps one-site fitting sweeps at fixed bond) with one
  * sweep over every gate, g ← polar(E_g + λ g) where E_g = ∂ Tr[M'ᵀ Uᵀ W V]
  * / ∂g and λ = DIS_PROX ‖E_g‖ only picks, among the maximisers of the
- * trace, the one nearest the current gate. Each update maximises the trace
- * for that gate with the rest fixed, and a new M' is kept only when its
- * overlap beats the old M' against the new Uᵀ W V, so the overlap never
- * decreases (up to the gate-application tolerance below). From the
- * identity, alternating updates often stall in local optima; two remedies:
- * `anneal` first optimises at bonds 1, 2, 4, .. < χ' and continues at χ'
- * from those gates if that start is better (on planted depth-2 problems
- * this turns most failures into exact recoveries), and `restarts` hops
- * from the best gates with strong random kicks and keeps the best run.
+ * trace, the one nearest the current gate (with `special`, gates of
+ * k ≥ 3 qubits take the maximiser over SO(2^k) instead, see below). Each
+ * update maximises the trace for that gate with the rest fixed, and a new
+ * M' is kept only when its overlap beats the old M' against the new
+ * Uᵀ W V, so the overlap never decreases (up to the gate-application
+ * tolerance below). From the identity, alternating updates often stall in
+ * local optima; two remedies: `anneal` first optimises at bonds 1, 2, 4,
+ * .. < χ' and continues at χ' from those gates if that start is better (on
+ * planted depth-2 problems this turns most failures into exact
+ * recoveries), and `restarts` hops from the best gates with random kicks
+ * (hop 1: strong; hop 10: nearly a fresh random start, which frees the
+ * planted cases that anneal leaves stuck), keeps the best run and stops
+ * early once the overlap reaches `target`.
+ *
+ * Special orthogonal gates. Synthesis (synth.h) turns a k ≥ 3 gate of
+ * det −1 into a circuit with an extra C^(k-1)Z: 21 / 96 CX at k = 3 / 4
+ * instead of 17 / 85 for det +1. With `special` (the default) every gate
+ * of k ≥ 3 qubits stays in SO(2^k): the explicit update is the maximiser
+ * over SO (Kabsch), restarts kick into SO, and the gradient method's
+ * retractions g ← g R with R = cay(Δ) or exp(Δ) ∈ SO never change a det.
+ * Gates of k ≤ 2 qubits keep the whole O(2^k) (a det −1 gate costs 3
+ * instead of 2 CX at k = 2, nothing at k = 1). Starting circuits (u0, v0)
+ * must then have det +1 on their k ≥ 3 gates.
  *
  * Implicit method (dis_gradient): Riemannian Adam on the gates (tangent
  * space of O(2^k), Cayley or exponential retraction, moments moved by
@@ -130,7 +144,12 @@ typedef struct dis_opts {
 	int restarts;         /* explicit: basin hopping, this many runs at χ' from
 	                         the best gates so far with every gate replaced by
 	                         polar(g + hop·noise), the best run kept */
-	double hop;           /* noise amplitude (default 1: a strong kick) */
+	double hop;           /* noise amplitude (default 1: a strong kick; ≥ 10 is
+	                         close to a fresh random start) */
+	double target;        /* explicit: no further restart once the overlap
+	                         reaches target (0, the default: run them all) */
+	int special;          /* 1 (default): gates of k ≥ 3 qubits stay in SO(2^k)
+	                         (det +1; see the top comment); 0: O(2^k) */
 	double (*urand)(void *ctx); /* uniform in [-1, 1), needed for restarts */
 	void *urand_ctx;
 	/* Starting point (NULL: identity gates and M' = T_χ'(Uᵀ W V)); copied.
@@ -159,7 +178,8 @@ typedef struct dis_result {
 	int anneal_sweeps;    /* sweeps spent at smaller bonds before it */
 	int restart_sweeps;   /* sweeps spent in restarts */
 	int best_restart;     /* 0: the first run; h: restart h (hist is the first run's) */
-	double *restart_overlap; /* [restarts]: each restart's final overlap */
+	int nrestarts;        /* restarts run (fewer than asked once target is reached) */
+	double *restart_overlap; /* [restarts]: each restart's final overlap (0 if not run) */
 	int converged;        /* stopped on tol rather than max_sweeps */
 	int nhist;
 	dis_step *hist;       /* [nhist] = nsweeps + 1 */
@@ -173,8 +193,8 @@ typedef struct dis_result {
 
 /* Defaults: both sides, k = 2, D = 4, brickwork, χ' = 2, 50 sweeps,
  * tol 1e-6, gate_trunc {0, 1e-20}, fit_sweeps 1, anneal on, no restarts
- * (hop 1); gradient: lr 0.05, lr_core 0.01, lr_min 0.01, warmup 10,
- * β = (0.9, 0.999), eps 1e-12, Cayley, patience 50. */
+ * (hop 1), special on; gradient: lr 0.05, lr_core 0.01, lr_min 0.01,
+ * warmup 10, β = (0.9, 0.999), eps 1e-12, Cayley, patience 50. */
 void dis_defaults(dis_opts *o);
 
 /* A circuit of identity gates on q ≥ 0 qubits, or NULL on bad arguments
@@ -183,11 +203,17 @@ dis_circuit *dis_circuit_new(int q, const dis_ansatz *a);
 dis_circuit *dis_circuit_clone(const dis_circuit *c);
 void dis_circuit_free(dis_circuit *c);
 /* Replace every gate by a random orthogonal matrix: the polar factor of a
- * matrix of urand(ctx) values (uniform in [-1, 1) is fine); for planted
- * problems in tests and benchmarks. 0 or -1. */
+ * matrix of urand(ctx) values (uniform in [-1, 1) is fine), the nearest
+ * matrix of SO(2^k) for gates of k ≥ 3 qubits (what `special` keeps); for
+ * planted problems in tests and benchmarks. 0 or -1. */
 int dis_circuit_randomize(dis_circuit *c, double (*urand)(void *ctx), void *ctx);
 /* max |gᵀ g − I| over the gates. */
 double dis_circuit_orth_error(const dis_circuit *c);
+/* Sign of det g for a k-qubit gate (+1 or −1; 0 if singular). */
+int dis_gate_det(const double *g, int k);
+/* The index of the first gate of k ≥ 3 qubits with det −1 (one that
+ * `special` excludes), or −1 if there is none. */
+int dis_circuit_first_improper(const dis_circuit *c);
 
 /* The explicit (variational) method on the layer W (one qubit per site).
  * Fills r (release with dis_result_free, also after an error). 0 or -1. */
@@ -252,9 +278,19 @@ void dis_measure(double f, double mnorm, double wnorm, double *overlap, double *
  * rows/cols = 2^n_out / 2^n_in (the padded operator). */
 
 /* g ← polar(E + λ g), λ = DIS_PROX ‖E‖_F: the explicit update (monotone;
- * see dis_mpo.c). */
+ * see dis_mpo.c), over O(2^k). */
 #define DIS_PROX 1e-8
 int dis_polar_update(const double *E, int k, double *g);
+/* The same with special = 1 and k ≥ DIS_SO_MIN_K: the maximiser over
+ * SO(2^k) (g must be in SO for the update to be monotone). */
+#define DIS_SO_MIN_K 3
+int dis_gate_update(const double *E, int k, int special, double *g);
+/* Q ← the maximiser of Tr(Qᵀ A) over O(d) (special = 0) or SO(d) (special
+ * = 1; Kabsch: A = P S Rᵀ, Q = P diag(1, .., 1, det(P Rᵀ)) Rᵀ) for the d×d
+ * matrix A; Q may not alias A. 0 or -1. */
+int dis_procrustes(const double *A, int64_t d, int special, double *Q);
+/* The `update` argument of dis_envs and dis_dense_envs. */
+enum { DIS_ENVS_ONLY = 0, DIS_UPDATE_O = 1, DIS_UPDATE_SO = 2 };
 /* 0 if a has one qubit per site, else -1 with the error set. */
 int dis_check_mpo(const mpo *a);
 /* Zero MPO with the given bonds (nsites+1 entries, ends 1; NULL: all 1). */
@@ -275,9 +311,10 @@ int dis_apply_circuit(mpo *a, const dis_circuit *c, int transpose, const mpo_tru
 		      double *discarded);
 /* The sandwich for f = ⟨C R0, T⟩ (T, R0: 2^q × 2^p MPOs with q = C's
  * qubits). Visits the slices from the last to the first and, in a slice,
- * the gates left to right. update = 1: each gate becomes polar(E_g) as
- * soon as E_g is known (the explicit sweep; c is changed); update = 0:
- * nothing changes. E (nparams, may be NULL) gets every E_g = ∂f/∂g (with
+ * the gates left to right. update = DIS_UPDATE_O (1): each gate becomes
+ * polar(E_g) as soon as E_g is known (the explicit sweep; c is changed);
+ * DIS_UPDATE_SO (2): the same with dis_gate_update(.., special = 1);
+ * update = 0: nothing changes. E (nparams, may be NULL) gets every E_g = ∂f/∂g (with
  * update, at the moment of the update). *Lout (may be NULL) gets Cᵀ T with
  * C as it is at the end; *f (may be NULL) gets f at the end. */
 int dis_envs(const mpo *T, const mpo *R0, dis_circuit *c, int update, const mpo_trunc *t,

@@ -143,7 +143,7 @@ int dis_dense_envs(const double *T, const double *R0, int64_t cols, dis_circuit 
 			ptrace(g, q, L, B, cols, Eg);
 			if (E)
 				memcpy(E + (g->m - c->data), Eg, (size_t)(d * d) * sizeof *Eg);
-			if (update && dis_polar_update(Eg, g->k, g->m))
+			if (update && dis_gate_update(Eg, g->k, update == DIS_UPDATE_SO, g->m))
 				goto out;
 			gate_rows(g, q, 1, L, cols, work);
 		}
@@ -226,6 +226,7 @@ out:
 
 typedef struct dense_be {
 	int n, m;
+	int update;                  /* DIS_UPDATE_O or DIS_UPDATE_SO */
 	int64_t rows, cols, size;
 	double *W, *X, *Md, *T, *T2; /* W padded; Md = M' densely */
 	mpo *M;
@@ -252,7 +253,7 @@ static int db_sweep(void *ctx, dis_circuit *U, dis_circuit *V, double *disc)
 	if (U) { /* f = ⟨U M', W V⟩ */
 		memcpy(b->T, b->W, (size_t)b->size * sizeof *b->T);
 		if ((V && dis_circuit_apply_batch(V, 1, b->T, b->rows)) ||
-		    dis_dense_envs(b->T, b->Md, b->cols, U, 1, NULL, b->X, NULL))
+		    dis_dense_envs(b->T, b->Md, b->cols, U, b->update, NULL, b->X, NULL))
 			return -1;
 	}
 	if (V) { /* f = ⟨V M'ᵀ, Wᵀ U⟩, ending with Vᵀ Wᵀ U = Xᵀ */
@@ -261,7 +262,7 @@ static int db_sweep(void *ctx, dis_circuit *U, dis_circuit *V, double *disc)
 			return -1;
 		transpose_into(b->T, b->X, b->rows, b->cols);
 		transpose_into(b->T2, b->Md, b->rows, b->cols);
-		if (dis_dense_envs(b->T, b->T2, b->rows, V, 1, NULL, b->X, NULL))
+		if (dis_dense_envs(b->T, b->T2, b->rows, V, b->update, NULL, b->X, NULL))
 			return -1;
 		transpose_into(b->T, b->X, b->cols, b->rows);
 		memcpy(b->X, b->T, (size_t)b->size * sizeof *b->X);
@@ -335,7 +336,8 @@ int dis_dense_explicit(const double *W0, int64_t N, int64_t K, const dis_opts *o
 		la_set_error("dis_dense_explicit: bad layer %lld×%lld", (long long)N, (long long)K);
 		return -1;
 	}
-	dense_be b = {qubits_for(N), qubits_for(K), 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL};
+	dense_be b = {qubits_for(N), qubits_for(K), o->special ? DIS_UPDATE_SO : DIS_UPDATE_O,
+		      0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL};
 	if (b.n + b.m > 26) {
 		la_set_error("dis_dense_explicit: a 2^%d × 2^%d layer is too large for the dense path",
 			     b.n, b.m);

@@ -19,7 +19,11 @@
  * vector, the second moment v a scalar per gate (the squared norm, which
  * does not depend on the frame); the step is Δ = −η m̂ / (√v̂ + ε) and
  * g ← g R(Δ) with R the Cayley transform (I − Δ/2)^{-1}(I + Δ/2) or
- * exp(Δ) (la.c), which stay on the group. m moves to the new point by
+ * exp(Δ) (la.c), which stay on the group; both are in SO(2^k) (det exp(Δ)
+ * = e^{tr Δ} = 1, and the Cayley factor's eigenvalues (1 + iθ/2)/(1 − iθ/2)
+ * pair up as conjugates), so every gate keeps the det it started with and
+ * `special` needs no projection: identity starts and starting circuits
+ * checked by dis_check_opts stay in SO. m moves to the new point by
  * projection onto its tangent space: skew(g'ᵀ g m) = skew(R(Δ)ᵀ m). The
  * cores take plain Adam (Kingma and Ba, ICLR 2015). Step sizes follow a
  * linear warm-up then a cosine decay to lr_min·η. The best point seen is

@@ -30,7 +30,10 @@
  * Tr(Qᵀ E_g) + λ Tr(Qᵀ g), which still never lowers f (Tr(Q'ᵀ E) ≥
  * Tr(gᵀ E) + λ (2^k − Tr(Q'ᵀ g)) ≥ Tr(gᵀ E)) and, when E_g is rank
  * deficient (a dim-1 leg when n ≠ m, a small M'), picks the maximiser
- * nearest the current gate instead of a completion set by rounding.
+ * nearest the current gate instead of a completion set by rounding. For a
+ * gate kept in SO (special, k ≥ 3) Q' is the maximiser over SO (Kabsch):
+ * the same chain of inequalities holds because the current g is itself in
+ * SO, so it competes in the maximisation, and Tr(Q'ᵀ g) ≤ 2^k still.
  */
 #include "dis.h"
 
@@ -340,7 +343,64 @@ int dis_apply_circuit(mpo *a, const dis_circuit *c, int transpose, const mpo_tru
 
 /* ------------------------------------------------------------ sandwich */
 
-int dis_polar_update(const double *E, int k, double *g)
+/* Sign of det A (d×d) by LU with partial pivoting on a copy: +1, −1 or 0. */
+static int det_sign(const double *A, int64_t d)
+{
+	double a[1 << (2 * DIS_MAX_K)];
+	int sign = 1;
+	memcpy(a, A, (size_t)(d * d) * sizeof *a);
+	for (int64_t j = 0; j < d; j++) {
+		int64_t p = j;
+		for (int64_t i = j + 1; i < d; i++)
+			if (fabs(a[i * d + j]) > fabs(a[p * d + j]))
+				p = i;
+		if (a[p * d + j] == 0)
+			return 0;
+		if (p != j) {
+			for (int64_t l = j; l < d; l++) {
+				double t = a[j * d + l];
+				a[j * d + l] = a[p * d + l];
+				a[p * d + l] = t;
+			}
+			sign = -sign;
+		}
+		if (a[j * d + j] < 0)
+			sign = -sign;
+		for (int64_t i = j + 1; i < d; i++) {
+			double f = a[i * d + j] / a[j * d + j];
+			for (int64_t l = j + 1; l < d; l++)
+				a[i * d + l] -= f * a[j * d + l];
+		}
+	}
+	return sign;
+}
+
+int dis_gate_det(const double *g, int k)
+{
+	return k >= 0 && k <= DIS_MAX_K ? det_sign(g, (int64_t)1 << k) : 0;
+}
+
+int dis_procrustes(const double *A, int64_t d, int special, double *Q)
+{
+	if (d < 1 || d > ((int64_t)1 << DIS_MAX_K)) {
+		la_set_error("dis_procrustes: a %lld×%lld matrix is out of range", (long long)d,
+			     (long long)d);
+		return -1;
+	}
+	double U[1 << (2 * DIS_MAX_K)], S[1 << DIS_MAX_K], Vt[1 << (2 * DIS_MAX_K)];
+	if (la_svd(A, d, d, U, S, Vt))
+		return -1;
+	la_gemm(0, 0, d, d, d, 1.0, U, Vt, 0.0, Q);
+	/* U Vt with the last (smallest) singular pair's sign flipped: Q − 2 u vᵀ.
+	 * Tr(Qᵀ A) loses only 2 S[d-1], the least any matrix of SO can. */
+	if (special && det_sign(Q, d) < 0)
+		for (int64_t i = 0; i < d; i++)
+			for (int64_t j = 0; j < d; j++)
+				Q[i * d + j] -= 2 * U[i * d + d - 1] * Vt[(d - 1) * d + j];
+	return 0;
+}
+
+int dis_gate_update(const double *E, int k, int special, double *g)
 {
 	int64_t d = (int64_t)1 << k;
 	double A[1 << (2 * DIS_MAX_K)], e2 = 0;
@@ -349,11 +409,16 @@ int dis_polar_update(const double *E, int k, double *g)
 	double lam = DIS_PROX * sqrt(e2);
 	for (int64_t i = 0; i < d * d; i++)
 		A[i] = E[i] + lam * g[i];
-	return la_polar(A, d, d, g);
+	return dis_procrustes(A, d, special && k >= DIS_SO_MIN_K, g);
+}
+
+int dis_polar_update(const double *E, int k, double *g)
+{
+	return dis_gate_update(E, k, 0, g);
 }
 
 /* One slice i of f = ⟨S_i R, L⟩: environments of its gates left to right,
- * each updated to polar(E_g) at once when `update`. *f gets f after it. */
+ * each updated (dis_gate_update) at once when `update`. *f gets f after it. */
 static int slice_envs(const mpo *L, const mpo *R, dis_circuit *c, int i, int update, double *E,
 		      double *f)
 {
@@ -401,7 +466,8 @@ static int slice_envs(const mpo *L, const mpo *R, dis_circuit *c, int i, int upd
 			int a03[2] = {0, 3}, a01[2] = {0, 1};
 			tn_tensor *T = block_left(LE, L, R, g->site, g->k);
 			tn_tensor *Eg = T ? tn_contract(T, 2, a03, RE[u + 1], a01) : NULL; /* (O, P) */
-			int bad = !Eg || (update && dis_polar_update(Eg->data, g->k, g->m));
+			int bad = !Eg || (update && dis_gate_update(Eg->data, g->k,
+								     update == DIS_UPDATE_SO, g->m));
 			if (!bad && E)
 				memcpy(E + (g->m - c->data), Eg->data, (size_t)(d * d) * sizeof *E);
 			LE2 = bad ? NULL : close_gate(T, g->m);
