@@ -300,6 +300,41 @@ typedef struct qnn_prep_gate {
  * code when n is out of range. */
 long qnn_stateprep_gates(int n, qnn_prep_gate *gates);
 
+/* ------------------------------------------------------------ quantum stages */
+
+/* A quantum stage applies an orthogonal Q (2^q x 2^q) to x by a signed
+ * read-out (DESIGN.md §6). Its program has q + 1 qubits: data q[0..q-1]
+ * (q[j] = bit j of the data index), ancilla q[q]; inputs theta0 ..
+ * theta{2^(q+1)-2} are the state preparation (qnn_stateprep_angles over
+ * q + 1 qubits) of w = [x/|x| ; r] / sqrt(2) (w[a 2^q + j], the ancilla
+ * the most significant bit), r = Q^T u, u_j = 1/sqrt(d), d = 2^q; then Q on
+ * the data qubits, `h q[q];` and `c = measure q;`. After the H,
+ * amp(a, j) = ((Q x^)_j +- u_j) / 2, so
+ *   exact: (Q x^)_j = amp(0, j) + amp(1, j)
+ *   shots: (Q x^)_j = sqrt(d) (n(0, j) - n(1, j)) / S
+ * and y = |x| (Q x^). */
+typedef enum qnn_readout { QNN_READOUT_EXACT = 0, QNN_READOUT_SHOTS = 1 } qnn_readout;
+
+typedef struct qnn_stage {
+	const char *program; /* OpenQASM 3 text of the stage */
+	size_t len;
+	int nqubits;         /* data qubits q; the program has q + 1 */
+	const double *ref;   /* r = Q^T u, 2^q values (computed by the compiler) */
+} qnn_stage;
+
+/* Doubles of workspace qnn_stage_run needs (w, angles, amplitudes or counts). */
+#define QNN_STAGE_WORK(q) (3 * ((size_t)2 << (q)))
+
+/* y = Q x (2^q values each) through ex (NULL: the default executor), read
+ * out exactly (amplitudes; simulators only; shots ignored) or from
+ * `shots` > 0 samples drawn with seed (deterministic per seed). 1 <= q <= 29.
+ * x = 0 gives y = 0 without running. work holds QNN_STAGE_WORK(q) doubles
+ * (the counts live there as uint64_t); y may be x, neither may overlap
+ * work. ref must have norm 1 (to 1e-6). Returns 0 or a negative QNN_E*
+ * code with one line of diagnostic in err. */
+int qnn_stage_run(const qnn_stage *st, const qnn_executor *ex, qnn_readout mode, long shots,
+		  uint64_t seed, const double *x, double *y, double *work, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
