@@ -30,8 +30,10 @@ static int64_t (*const family_scratch[IR_OP_COUNT])(const ir_node *n) = {
 
 /* ------------------------------------------------------------ helpers */
 
-int64_t cg_scratch_bytes(const ir_node *n)
+int64_t cg_scratch_bytes(const cgen_options *o, const ir_node *n)
 {
+	if (n->op == IR_OP_Circuit)
+		return cgen_circuit_scratch(o, n);
 	return family_scratch[n->op] ? family_scratch[n->op](n) : 0;
 }
 
@@ -52,8 +54,8 @@ const char *cg_fn_name(const ir_node *n, char *buf, size_t len)
 void cg_begin_fn(cgen *cg, ir_node *n)
 {
 	char fn[32];
-	int first = 1;
-	cg_printf(cg, "static void %s(", cg_fn_name(n, fn, sizeof fn));
+	int first = 1, quantum = cgen_circuit_quantum(cg->o, n);
+	cg_printf(cg, "static %s %s(", quantum ? "int" : "void", cg_fn_name(n, fn, sizeof fn));
 	for (int i = 0; i < n->nin; i++) {
 		if (!n->in[i])
 			continue;
@@ -66,8 +68,12 @@ void cg_begin_fn(cgen *cg, ir_node *n)
 		cg_printf(cg, "%s%s *restrict y%d", first ? "" : ", ", ir_dtype_c_type(n->out[j]->dtype), j);
 		first = 0;
 	}
-	if (cg_scratch_bytes(n) > 0) {
+	if (cg_scratch_bytes(cg->o, n) > 0) {
 		cg_printf(cg, "%svoid *restrict scratch", first ? "" : ", ");
+		first = 0;
+	}
+	if (quantum) {
+		cg_printf(cg, "%s%s_ctx *ctx", first ? "" : ", ", cg->o->name);
 		first = 0;
 	}
 	if (first)
@@ -185,12 +191,12 @@ static int64_t align64(int64_t x) { return (x + 63) & ~(int64_t)63; }
 
 /* Plan storage; returns the workspace size in bytes or -1. st has an entry
  * per value, then one per node for its scratch (st[nvalues + k]). */
-static int64_t plan(ir_graph *g, storage *st)
+static int64_t plan(ir_graph *g, const cgen_options *o, storage *st)
 {
 	for (int k = 0; k < g->nnodes; k++) {
 		storage *s = &st[g->nvalues + k];
 		s->root = g->nvalues + k;
-		s->bytes = is_view(g->nodes[k]) ? 0 : cg_scratch_bytes(g->nodes[k]);
+		s->bytes = is_view(g->nodes[k]) ? 0 : cg_scratch_bytes(o, g->nodes[k]);
 		s->kind = s->bytes > 0 ? ST_WORK : ST_NONE;
 		s->start = s->end = s->bytes > 0 ? k : -1; /* live during its node only */
 	}
@@ -279,11 +285,34 @@ static int64_t plan(ir_graph *g, storage *st)
 
 /* The parameters xJ (J < 64) of an emitted function that are never read:
  * every occurrence of the identifier is the declaration or a "(void)xJ;".
- * One pass over the text. */
+ * One pass over the text, past numbers (the "x1" of 0x1.8p+1), string
+ * and character literals and comments. */
 static uint64_t params_unread(const char *text)
 {
 	int uses[64] = {0}, voids[64] = {0};
 	for (const char *p = text; *p;) {
+		if ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] >= '0' && p[1] <= '9')) {
+			/* a preprocessing number: digits, letters, '.', e+ p- */
+			for (p++; *p; p++)
+				if ((*p == '+' || *p == '-') && strchr("eEpP", p[-1]))
+					continue;
+				else if (!(*p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+					   (*p >= '0' && *p <= '9')))
+					break;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			char quote = *p++;
+			while (*p && *p != quote)
+				p += p[0] == '\\' && p[1] ? 2 : 1;
+			p += *p != 0;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+			p = e ? e + 2 : p + strlen(p);
+			continue;
+		}
 		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
 			p++;
 			continue;
@@ -355,6 +384,30 @@ static void value_expr(ir_graph *g, const storage *st, const ir_value *v, char *
 	}
 }
 
+/* The options of the quantum stages, and *quantum = 1 when the graph has
+ * one. Stage numbers name the embedded programs (stageN_program, like the
+ * driver's OUT.stageN.qasm), so they must be distinct. */
+static int stages_check(ir_graph *g, const cgen_options *o, int *quantum)
+{
+	if (o->readout != 0 && o->readout != 1)
+		return ir_error(g, NULL, "unknown read-out mode %d (0: exact, 1: shots)", o->readout);
+	if (o->shots < 0)
+		return ir_error(g, NULL, "%ld shots: expected a positive count", o->shots);
+	*quantum = 0;
+	for (int k = 0; k < g->nnodes; k++) {
+		ir_node *n = g->nodes[k];
+		if (!cgen_circuit_quantum(o, n))
+			continue;
+		*quantum = 1;
+		int64_t s = ir_attr_int(n, "stage", -1);
+		for (int j = 0; j < k; j++)
+			if (cgen_circuit_quantum(o, g->nodes[j]) && ir_attr_int(g->nodes[j], "stage", -1) == s)
+				return ir_error(g, n, "quantum stage %lld is also node '%s'; stage numbers must be distinct",
+						(long long)s, g->nodes[j]->name);
+	}
+	return 0;
+}
+
 static void header_doc_value(FILE *h, const ir_value *v, const char *param)
 {
 	char s[256];
@@ -372,15 +425,18 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 					v->name, ir_shape_str(&v->shape, s, sizeof s));
 		}
 	}
+	int quantum = 0;
+	if (stages_check(g, o, &quantum))
+		return -1;
 	storage *st = calloc((size_t)g->nvalues + (size_t)g->nnodes + 1, sizeof *st);
 	if (!st)
 		return ir_error(g, NULL, "out of memory");
-	int64_t work = plan(g, st);
+	int64_t work = plan(g, o, st);
 	if (work < 0) {
 		free(st);
 		return -1;
 	}
-	cgen cg = {g, o, c};
+	cgen cg = {g, o, c, 0};
 	const char *N = o->name;
 
 	/* ---- header */
@@ -392,7 +448,9 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 	fprintf(h, "/* %s - generated by qnnc %s from %s. Do not edit.\n *\n", header_name, QNNC_VERSION, g->source);
 	fprintf(h, " * int %s_run(%s_ctx *ctx, inputs..., outputs...)\n", N, N);
 	fprintf(h, " *   runs the model; ctx may be NULL (then a static default context is used,\n"
-		   " *   which is not thread-safe); returns 0 on success.\n *\n * Inputs:\n");
+		   " *   which is not thread-safe); returns 0 on success%s.\n *\n * Inputs:\n",
+		quantum ? ",\n *   or the negative QNN_E* code of a failed quantum stage (message in\n"
+			  " *   ctx->err; qnn_strerror names the code)" : "");
 	char pn[96];
 	for (int i = 0; i < g->ninputs; i++) {
 		param_name("in", i, g->inputs[i]->name, pn, sizeof pn);
@@ -404,16 +462,34 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 		header_doc_value(h, g->outputs[i], pn);
 	}
 	fprintf(h, " * Buffers are row-major (C order) and must not overlap.\n */\n");
-	fprintf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", guard, guard);
+	fprintf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", guard, guard);
+	if (quantum)
+		fprintf(h, "#include \"qnnrt.h\"\n\n");
+	fprintf(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
 	for (int i = 0; i < g->ninputs; i++)
 		fprintf(h, "#define %s_IN%d_SIZE %" PRId64 "\n", guard, i, cg_numel(g->inputs[i]));
 	for (int i = 0; i < g->noutputs; i++)
 		fprintf(h, "#define %s_OUT%d_SIZE %" PRId64 "\n", guard, i, cg_numel(g->outputs[i]));
 	fprintf(h, "#define %s_WORKSPACE_BYTES %" PRId64 "\n\n", guard, work);
-	fprintf(h, "/* Per-call state: the workspace for intermediate tensors. Large;\n"
-		   " * allocate it statically or on the heap, one per thread. */\n");
-	fprintf(h, "typedef struct %s_ctx {\n\tunion {\n\t\tunsigned char bytes[%" PRId64 "];\n"
-		   "\t\tdouble align_;\n\t} work;\n} %s_ctx;\n\n", N, work ? work : 1, N);
+	if (quantum) {
+		fprintf(h, "/* Per-call state: how the quantum stages run, and the workspace for\n"
+			   " * intermediate tensors. Large; allocate it statically or on the heap,\n"
+			   " * one per thread. %s_init sets the defaults; change them after it. */\n", N);
+		fprintf(h, "typedef struct %s_ctx {\n"
+			   "\tconst qnn_executor *executor; /* runs the stage programs (NULL: the default) */\n"
+			   "\tint readout;     /* QNN_READOUT_EXACT (simulators only) or QNN_READOUT_SHOTS */\n"
+			   "\tlong shots;      /* samples per stage run with QNN_READOUT_SHOTS */\n"
+			   "\tuint64_t seed;   /* stage run i samples with a seed mixed from seed and\n"
+			   "\t                    calls = i; equal (seed, calls) give equal results */\n"
+			   "\tuint64_t calls;  /* stage runs so far (one per stage per vector) */\n"
+			   "\tchar err[256];   /* diagnostic of the last failed stage run */\n", N);
+	} else {
+		fprintf(h, "/* Per-call state: the workspace for intermediate tensors. Large;\n"
+			   " * allocate it statically or on the heap, one per thread. */\n");
+		fprintf(h, "typedef struct %s_ctx {\n", N);
+	}
+	fprintf(h, "\tunion {\n\t\tunsigned char bytes[%" PRId64 "];\n"
+		   "\t\tdouble align_;\n\t} work;\n} %s_ctx;\n\n", work ? work : 1, N);
 	fprintf(h, "/* Fill ctx with the defaults. */\nvoid %s_init(%s_ctx *ctx);\n\n", N, N);
 	fprintf(h, "int %s_run(%s_ctx *ctx", N, N);
 	for (int i = 0; i < g->ninputs; i++) {
@@ -491,8 +567,16 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 		return -1;
 	}
 
-	cg_printf(&cg, "static %s_ctx %s_default_ctx;\n\n", N, N);
-	cg_printf(&cg, "void %s_init(%s_ctx *ctx)\n{\n\t(void)ctx;\n}\n\n", N, N);
+	cg_printf(&cg, "static %s_ctx %s_default_ctx;\n", N, N);
+	if (quantum) {
+		cg_printf(&cg, "static int %s_default_ready;\n\n", N);
+		cg_printf(&cg, "void %s_init(%s_ctx *ctx)\n{\n\tctx->executor = qnn_executor_default();\n"
+			  "\tctx->readout = %s;\n\tctx->shots = %ld;\n\tctx->seed = 0;\n\tctx->calls = 0;\n"
+			  "\tctx->err[0] = 0;\n}\n\n", N, N,
+			  o->readout == 1 ? "QNN_READOUT_SHOTS" : "QNN_READOUT_EXACT", o->shots ? o->shots : 1000L);
+	} else {
+		cg_printf(&cg, "\nvoid %s_init(%s_ctx *ctx)\n{\n\t(void)ctx;\n}\n\n", N, N);
+	}
 	cg_printf(&cg, "int %s_run(%s_ctx *ctx", N, N);
 	for (int i = 0; i < g->ninputs; i++) {
 		param_name("in", i, g->inputs[i]->name, pn, sizeof pn);
@@ -502,7 +586,12 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 		param_name("out", i, g->outputs[i]->name, pn, sizeof pn);
 		cg_printf(&cg, ",\n\t%s *%s", ir_dtype_c_type(g->outputs[i]->dtype), pn);
 	}
-	cg_printf(&cg, ")\n{\n\tif (!ctx)\n\t\tctx = &%s_default_ctx;\n\t(void)ctx;\n", N);
+	if (quantum)
+		cg_printf(&cg, ")\n{\n\tint rc;\n\tif (!ctx) {\n\t\tctx = &%s_default_ctx;\n"
+			  "\t\tif (!%s_default_ready) {\n\t\t\t%s_init(ctx);\n\t\t\t%s_default_ready = 1;\n"
+			  "\t\t}\n\t}\n", N, N, N, N);
+	else
+		cg_printf(&cg, ")\n{\n\tif (!ctx)\n\t\tctx = &%s_default_ctx;\n\t(void)ctx;\n", N);
 	for (int i = 0; i < g->ninputs; i++) { /* specialised models may not read every input */
 		param_name("in", i, g->inputs[i]->name, pn, sizeof pn);
 		cg_printf(&cg, "\t(void)%s;\n", pn);
@@ -512,8 +601,8 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 		if (is_view(n) && st[n->out[0]->id].root != n->out[0]->id)
 			continue;
 		char fn[32], ex[256];
-		int first = 1;
-		cg_printf(&cg, "\t%s(", cg_fn_name(n, fn, sizeof fn));
+		int first = 1, qn = cgen_circuit_quantum(o, n);
+		cg_printf(&cg, "\t%s%s(", qn ? "rc = " : "", cg_fn_name(n, fn, sizeof fn));
 		for (int i = 0; i < n->nin; i++) {
 			if (!n->in[i])
 				continue;
@@ -531,9 +620,14 @@ int cgen_emit(ir_graph *g, const cgen_options *o, const char *header_name, FILE 
 			cg_printf(&cg, "%s%s", first ? "" : ", ", ex);
 			first = 0;
 		}
-		if (st[g->nvalues + kk].kind == ST_WORK)
+		if (st[g->nvalues + kk].kind == ST_WORK) {
 			cg_printf(&cg, "%sctx->work.bytes + %" PRId64, first ? "" : ", ", st[g->nvalues + kk].offset);
-		cg_printf(&cg, ");\n");
+			first = 0;
+		}
+		if (qn)
+			cg_printf(&cg, "%sctx);\n\tif (rc)\n\t\treturn rc;\n", first ? "" : ", ");
+		else
+			cg_printf(&cg, ");\n");
 	}
 	/* Outputs that no node writes (constants, inputs, views of them). */
 	for (int i = 0; i < g->noutputs; i++) {

@@ -31,7 +31,13 @@ typedef struct cgen {
 	ir_graph *g;
 	const cgen_options *o;
 	FILE *c;
+	unsigned helpers; /* file-scope helpers already emitted (CG_HELPER_*) */
 } cgen;
+
+/* Static helper functions that several nodes share are printed once, in
+ * the text of the first node that needs them (node texts are written in
+ * node order); one bit each in cgen.helpers. */
+enum { CG_HELPER_STAGE_SEED = 1 }; /* cgen_circuit.c's seed mixer */
 
 typedef int (*cgen_fn)(cgen *cg, ir_node *n);
 
@@ -46,24 +52,36 @@ CG_FAMILY(softmax)
 CG_FAMILY(reduce)
 CG_FAMILY(shape)
 CG_FAMILY(mpolayer)
+CG_FAMILY(circuit)
 #undef CG_FAMILY
 
 /* Scratch memory: a family whose nodes need temporary memory while they
  * run defines int64_t cgen_<family>_scratch(const ir_node *n) (bytes, 0
  * for none) and is listed in cgen.c's family_scratch table. The planner
  * reserves that much of the workspace for the node's own step (reused by
- * other values before and after), and cg_begin_fn then adds a last
- * parameter `void *restrict scratch` (64-byte aligned within the
- * workspace). No heap, and reentrant with one context per thread. */
-int64_t cg_scratch_bytes(const ir_node *n);
+ * other values before and after), and cg_begin_fn then adds a parameter
+ * `void *restrict scratch` (64-byte aligned within the workspace). No
+ * heap, and reentrant with one context per thread. Circuit's scratch
+ * depends on the options (classical or quantum), hence cg_scratch_bytes'
+ * o. */
+int64_t cg_scratch_bytes(const cgen_options *o, const ir_node *n);
 int64_t cgen_mpolayer_scratch(const ir_node *n);
+int64_t cgen_circuit_scratch(const cgen_options *o, const ir_node *n);
+
+/* Quantum stages (cgen_circuit.c): 1 when node n runs as a quantum stage
+ * under o (a Circuit with stage >= 0 and not o->classical_circuits). Its
+ * function then returns int (0 or the stage's negative QNN_E* code) and
+ * takes a last parameter `NAME_ctx *ctx` (cg_begin_fn prints both), and
+ * NAME_run returns a nonzero result at once. */
+int cgen_circuit_quantum(const cgen_options *o, const ir_node *n);
 
 /* ---------------------------------------------------------- cgen.c */
 
 /* printf to the C file. */
 void cg_printf(cgen *cg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "static void nK(const T *restrict x0, ..., T *restrict y0)\n{\n"
- * (plus ", void *restrict scratch" when the node has scratch). */
+ * (plus ", void *restrict scratch" when the node has scratch; "static int"
+ * and ", NAME_ctx *ctx" last for a quantum stage). */
 void cg_begin_fn(cgen *cg, ir_node *n);
 /* The C name of node n's function ("n12"). */
 const char *cg_fn_name(const ir_node *n, char *buf, size_t len);

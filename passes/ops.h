@@ -55,6 +55,7 @@ OP_FAMILY(softmax)
 OP_FAMILY(reduce)
 OP_FAMILY(shape)
 OP_FAMILY(mpolayer)
+OP_FAMILY(circuit)
 #undef OP_FAMILY
 
 /* X-macro over every supported dtype: X(IR_F32, float), ... */

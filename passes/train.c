@@ -91,23 +91,41 @@ static int tr_grow(float **buf, size_t *cap, size_t n)
 
 /* ---------------------------------------------------------- building */
 
-/* Input i of node n is a parameter: a float32 graph constant (not one
- * computed at train_new) in a slot the kernel marks. Scalar operands of
- * Add / Sub / Mul / Div are left alone: they are normalisation constants
- * (x/255, x − 0.5), not learned weights. */
-static int is_param(const tr_kernel *k, const ir_node *n, int i, const tr_val *v)
+/* Bit i of a kernel's slot mask (bit 31 stands for all slots from 31). */
+static unsigned slot_bit(unsigned mask, int i) { return (mask >> (i < 31 ? i : 31)) & 1u; }
+
+static const tr_extra *extra_for(ir_op op)
 {
-	unsigned bit = i < 31 ? (k->params >> i) & 1u : (k->params >> 31) & 1u;
+	for (int j = 0; j < tr_nextras_circuit; j++)
+		if (tr_extras_circuit[j].op == op)
+			return &tr_extras_circuit[j];
+	return NULL;
+}
+
+/* Input i of t's node may be an f64 constant (Circuit gates). */
+static int f64_slot(const tr_node *t, int i) { return t->x && slot_bit(t->x->f64params, i); }
+
+/* Input i of t's node is a parameter: a float32 graph constant (not one
+ * computed at train_new) in a slot the kernel marks, or an f64 one in an
+ * f64 slot. Scalar operands of Add / Sub / Mul / Div are left alone: they
+ * are normalisation constants (x/255, x − 0.5), not learned weights. */
+static int is_param(const tr_node *t, int i, const tr_val *v)
+{
+	const ir_node *n = t->n;
 	int binary = n->op == IR_OP_Add || n->op == IR_OP_Sub || n->op == IR_OP_Mul ||
 		     n->op == IR_OP_Div;
-	return bit && (v->kind == TV_CONST || v->kind == TV_PARAM) && v->t &&
-	       v->t->dtype == IR_F32 && v->v->konst == v->t && !(binary && v->t->numel == 1);
+	return slot_bit(t->k->params, i) && (v->kind == TV_CONST || v->kind == TV_PARAM) && v->t &&
+	       (v->t->dtype == IR_F32 || (v->t->dtype == IR_F64 && f64_slot(t, i))) &&
+	       v->v->konst == v->t && !(binary && v->t->numel == 1);
 }
+
+/* The rewritten layers that TRAIN_LAYER trains. */
+static int layer_op(ir_op op) { return op == IR_OP_MpoLinear || op == IR_OP_Circuit; }
 
 static int add_param(train_model *m, tr_val *v, const ir_node *n)
 {
 	if (v->param >= 0) {
-		m->param_layer[v->param] |= n->op == IR_OP_MpoLinear;
+		m->param_layer[v->param] |= layer_op(n->op);
 		return 0;
 	}
 	train_param *np = realloc(m->params, (size_t)(m->nparams + 1) * sizeof *np);
@@ -131,8 +149,12 @@ static int add_param(train_model *m, tr_val *v, const ir_node *n)
 		free(p->g);
 		return ir_error(m->g, n, "out of memory");
 	}
-	memcpy(p->w, v->t->data, (size_t)p->numel * sizeof(float));
-	m->param_layer[m->nparams] = n->op == IR_OP_MpoLinear;
+	if (v->t->dtype == IR_F64) /* the engine trains in float */
+		for (int64_t e = 0; e < p->numel; e++)
+			p->w[e] = (float)((const double *)v->t->data)[e];
+	else
+		memcpy(p->w, v->t->data, (size_t)p->numel * sizeof(float));
+	m->param_layer[m->nparams] = layer_op(n->op);
 	v->kind = TV_PARAM;
 	v->param = m->nparams++;
 	v->x = p->w;
@@ -238,6 +260,7 @@ static int build_nodes(train_model *m, const char *needed)
 			continue;
 		}
 		t->k = tr_kernel_find(n->op);
+		t->x = extra_for(n->op);
 		if (!t->k)
 			return ir_error(g, n, "training does not support %s on the path from the input "
 					      "to the logits", ir_ops[n->op].name);
@@ -275,10 +298,11 @@ static int build_nodes(train_model *m, const char *needed)
 				return ir_error(g, n, "input '%s' is %s; training runs in f32 only",
 						v->v->name, ir_dtype_name(v->v->dtype));
 			if ((v->kind == TV_CONST || v->kind == TV_PARAM) && v->t &&
-			    ir_dtype_is_float(v->t->dtype) && v->t->dtype != IR_F32)
+			    ir_dtype_is_float(v->t->dtype) && v->t->dtype != IR_F32 &&
+			    !(v->t->dtype == IR_F64 && f64_slot(t, i)))
 				return ir_error(g, n, "constant '%s' is %s; training runs in f32 only",
 						v->v->name, ir_dtype_name(v->t->dtype));
-			if (is_param(t->k, n, i, v) && add_param(m, v, n))
+			if (is_param(t, i, v) && add_param(m, v, n))
 				return -1;
 		}
 		/* The op's own attribute checks, then what the kernel refuses. */
@@ -499,8 +523,21 @@ void train_write_back(train_model *m)
 {
 	for (int i = 0; i < m->nparams; i++) {
 		train_param *p = &m->params[i];
-		memcpy(p->value->konst->data, p->w, (size_t)p->numel * sizeof(float));
+		if (p->value->konst->dtype == IR_F32)
+			memcpy(p->value->konst->data, p->w, (size_t)p->numel * sizeof(float));
 	}
+	/* f64 parameters: their kernels know what the graph must hold. */
+	for (int k = 0; k < m->nnodes; k++)
+		if (m->nodes[k].x && m->nodes[k].x->write_back)
+			m->nodes[k].x->write_back(m, &m->nodes[k]);
+}
+
+int train_project(train_model *m)
+{
+	for (int k = 0; k < m->nnodes; k++)
+		if (m->nodes[k].x && m->nodes[k].x->project && m->nodes[k].x->project(m, &m->nodes[k]))
+			return -1;
+	return 0;
 }
 
 /* ----------------------------------------------------------- forward */
@@ -930,6 +967,8 @@ int train_fit(train_model *m, const ds_set *d, const ds_set *val, const train_co
 				goto done;
 			lr = sched_lr(&c->sched, c->optim.lr, step, total_steps);
 			optim_step(opt, w, g, lr);
+			if (train_project(m))
+				goto done;
 			sum += loss * (double)b;
 			hits += h;
 			seen += b;

@@ -13,16 +13,23 @@
  * B and C, MatMul's constant operand, the constant operand of Add / Sub /
  * Mul / Div (unless it is a scalar: x/255 is not a weight), Conv W and B,
  * BatchNormalization scale and B (the statistics stay frozen), MpoLinear
- * bias and cores. The engine trains its own copy; train_write_back stores
- * it into the graph's constants (ir_value->konst), so the C backend then
- * emits the healed weights. A constant used by several nodes is one
- * parameter (its gradients add up).
+ * bias and cores, Circuit gates G (f64 in the graph) and B. The engine
+ * trains its own float copy; train_write_back stores it into the graph's
+ * constants (ir_value->konst), so the C backend then emits the healed
+ * weights. A constant used by several nodes is one parameter (its
+ * gradients add up).
+ *
+ * Constraints. Circuit gates must stay orthogonal: after every optimiser
+ * step train_project replaces each gate block by its polar factor (the
+ * nearest orthogonal matrix, computed in double), and train_write_back
+ * stores the polar factor of every changed gate as f64 (gates that did not
+ * move keep their f64 values bit for bit).
  *
  * Ops with float activations and a gradient: Gemm, MatMul, Add, Sub, Mul,
  * Div, Relu, LeakyRelu, Sigmoid, Tanh, Conv, MaxPool, AveragePool,
  * GlobalAveragePool, GlobalMaxPool, BatchNormalization (inference form),
- * Softmax, LogSoftmax, MpoLinear, and the data movement Identity, Dropout
- * (inference: the identity), Flatten, Reshape, Squeeze, Unsqueeze,
+ * Softmax, LogSoftmax, MpoLinear, Circuit, and the data movement Identity,
+ * Dropout (inference: the identity), Flatten, Reshape, Squeeze, Unsqueeze,
  * Transpose. Nodes whose outputs are all integers or bools (Shape, Gather
  * on shapes, Concat of shape vectors ...) run in the reference interpreter
  * on every forward pass and carry no gradient, so exported "view(N, -1)"
@@ -32,8 +39,8 @@
  *
  * Speed and determinism: the batch is the leading dim of every activation;
  * Gemm, MatMul, Conv (im2col, one product per image) and MpoLinear run
- * through la_sgemm (OpenBLAS, all its threads), everything else in plain
- * sequential loops. The result is bit-identical from run to run for
+ * through la_sgemm (OpenBLAS, all its threads), Circuit in double through
+ * la_gemm, everything else in plain sequential loops. The result is bit-identical from run to run for
  * the same seed and the same BLAS thread count (la_set_threads).
  *
  * Errors go through ir_error on the graph and return -1 (or NULL).
@@ -114,7 +121,8 @@ int64_t optim_steps(const optim *o);
 
 typedef enum train_scope {
 	TRAIN_ALL,    /* every parameter */
-	TRAIN_LAYER,  /* only the rewritten layers: MpoLinear cores and bias */
+	TRAIN_LAYER,  /* only the rewritten layers: MpoLinear cores and bias,
+	                 Circuit gates and bias */
 	TRAIN_NONE,   /* nothing (select with train_set_trainable) */
 } train_scope;
 
@@ -176,7 +184,14 @@ int train_backward(train_model *m);
 /* dL/dx of the last backward pass ([b, sample]); NULL without input_grad. */
 const float *train_input_grad(const train_model *m);
 
-/* Copy the trained weights into the graph's constants. */
+/* Map the trainable parameters back onto their constraint sets (Circuit
+ * gates: the polar factor of each gate block). train_fit calls it after
+ * every optimiser step; a caller running its own optim_step loop must
+ * too. 0 or -1 with ir_error (a gate with non-finite entries). */
+int train_project(train_model *m);
+
+/* Copy the trained weights into the graph's constants (f64 Circuit gates:
+ * their polar factors, see Constraints above). */
 void train_write_back(train_model *m);
 
 /* --------------------------------------------------- the epoch loop */
@@ -214,9 +229,10 @@ void train_config_defaults(train_config *c);
 
 /* Train on d for c->epochs epochs: each epoch draws a permutation of d
  * from the seeded stream, cuts it into mini-batches, and per batch runs
- * forward, loss, backward and one optimiser step at sched_lr. With val
- * (may be NULL), evaluates it after every epoch. stats (may be NULL)
- * receives c->epochs entries. Returns 0 or -1 with ir_error. */
+ * forward, loss, backward, one optimiser step at sched_lr and
+ * train_project. With val (may be NULL), evaluates it after every epoch.
+ * stats (may be NULL) receives c->epochs entries. Returns 0 or -1 with
+ * ir_error. */
 int train_fit(train_model *m, const ds_set *d, const ds_set *val, const train_config *c,
 	      train_epoch_stats *stats);
 

@@ -1,6 +1,6 @@
 /* train_internal.h - what the training engine (train.c) shares with its
- * per-op kernels (train_ops.c, train_conv.c, train_mpo.c): the value and
- * node records of the tape and the kernel table.
+ * per-op kernels (train_ops.c, train_conv.c, train_mpo.c, train_circuit.c):
+ * the value and node records of the tape and the kernel table.
  *
  * Every value the forward pass touches has a tr_val: constants point at
  * their tensor, parameters at the engine's copy, activations at a buffer
@@ -10,9 +10,11 @@
  * non-NULL (the input needs a gradient). Gradient buffers are zeroed
  * before each backward pass, so kernels never overwrite.
  *
- * A new op (e.g. a circuit layer) plugs in with one tr_kernel entry in a
- * kernel file's table: which inputs are parameters, forward, backward, and
- * a gradient check in tests/unit/test_train_grad.c.
+ * A new op plugs in with one tr_kernel entry in a kernel file's table:
+ * which inputs are parameters, forward, backward, and a gradient check in
+ * tests/unit/test_train_grad.c. Constrained parameters (Circuit's
+ * orthogonal gates) add a projection after each optimiser step and their
+ * own write-back.
  */
 #ifndef QNNC_TRAIN_INTERNAL_H
 #define QNNC_TRAIN_INTERNAL_H
@@ -52,6 +54,7 @@ typedef struct tr_node {
 	const struct tr_kernel *k; /* NULL: run by the interpreter (no gradient) */
 	int nin, nout;
 	tr_val **in, **out;   /* NULL entries for omitted optional ones */
+	const struct tr_extra *x; /* NULL for most ops */
 	int backward;         /* some input needs a gradient */
 	void *state;          /* kernel-private, freed by k->release */
 } tr_node;
@@ -66,6 +69,21 @@ typedef struct tr_kernel {
 	int (*backward)(train_model *m, tr_node *t);
 	void (*release)(tr_node *t); /* free t->state (may be NULL) */
 } tr_kernel;
+
+/* What a few kernels add to tr_kernel (a separate table, so the kernel
+ * tables keep their short initialisers): parameters that are f64 in the
+ * graph and constrained parameters. */
+typedef struct tr_extra {
+	ir_op op;
+	unsigned f64params;   /* bit i: input i may also be an f64 constant; the
+	                         engine trains a float copy, write_back stores it */
+	/* After every optimiser step (train_project): map the node's trainable
+	 * parameters back onto their constraint set. 0 or -1 with ir_error. */
+	int (*project)(train_model *m, tr_node *t);
+	/* train_write_back of the node's parameters that are not f32 in the
+	 * graph (the engine copies the f32 ones itself). */
+	void (*write_back)(train_model *m, tr_node *t);
+} tr_extra;
 
 /* The kernel for op, or NULL when training does not support it. */
 const tr_kernel *tr_kernel_find(ir_op op);
@@ -83,6 +101,10 @@ extern const tr_kernel tr_kernels_conv[];
 extern const int tr_nkernels_conv;
 extern const tr_kernel tr_kernels_mpo[];
 extern const int tr_nkernels_mpo;
+extern const tr_kernel tr_kernels_circuit[];
+extern const int tr_nkernels_circuit;
+extern const tr_extra tr_extras_circuit[];
+extern const int tr_nextras_circuit;
 
 /* Broadcast helpers (train_ops.c), shared by the binary ops and Gemm's C:
  * y[i] (rank, dims) += alpha · a[broadcast i] ... see the definitions. */

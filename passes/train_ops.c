@@ -687,6 +687,7 @@ const tr_kernel *tr_kernel_find(ir_op op)
 		{tr_kernels_ops, &tr_nkernels_ops},
 		{tr_kernels_conv, &tr_nkernels_conv},
 		{tr_kernels_mpo, &tr_nkernels_mpo},
+		{tr_kernels_circuit, &tr_nkernels_circuit},
 	};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
 		for (int j = 0; j < *tables[i].n; j++)

@@ -80,7 +80,7 @@ static int cch_check(const char *label, ir_graph *g, ir_tensor *const *inputs, d
 	FILE *c = fopen(path, "w");
 	snprintf(path, sizeof path, "%s/model.h", cch_dir);
 	FILE *h = fopen(path, "w");
-	cgen_options o = {"model", 0};
+	cgen_options o = {.name = "model"};
 	int erc = c && h ? cgen_emit(g, &o, "model.h", c, h) : -1;
 	if (c)
 		fclose(c);

@@ -71,7 +71,7 @@ static int run_node(const char *label, ir_graph *g, ir_node *n, ir_tensor **in, 
 	FILE *c = fopen(path, "w");
 	snprintf(path, sizeof path, "%s/model.h", workdir);
 	FILE *h = fopen(path, "w");
-	cgen_options o = {"model", use_cblas};
+	cgen_options o = {.name = "model", .use_cblas = use_cblas};
 	int erc = c && h ? cgen_emit(g, &o, "model.h", c, h) : -1;
 	if (c)
 		fclose(c);

@@ -177,7 +177,7 @@ static int prepare(tcase *c, int idx)
 	snprintf(hp, sizeof hp, "%s/t%d.h", workdir, idx);
 	FILE *cf = fopen(cp, "w"), *hf = fopen(hp, "w");
 	IR_ASSERT(cf && hf);
-	cgen_options o = {nm, 0};
+	cgen_options o = {.name = nm};
 	int rc = cgen_emit(g, &o, hn, cf, hf);
 	fclose(cf);
 	fclose(hf);
