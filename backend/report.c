@@ -337,6 +337,10 @@ static void write_eval(json_writer *w, const report_eval *e)
 		write_eval_side(w, "compressed", e, 1);
 		json_kdouble(w, "agreement", e->n ? (double)e->agree / (double)e->n : 0);
 	}
+	if (e->have_dis) {
+		write_eval_side(w, "disentangled", e, 3);
+		json_kdouble(w, "agreement_disentangled", e->n ? (double)e->agree_dis / (double)e->n : 0);
+	}
 	if (e->have_healed) {
 		write_eval_side(w, "healed", e, 2);
 		json_kdouble(w, "agreement_healed", e->n ? (double)e->agree_healed / (double)e->n : 0);
@@ -426,6 +430,153 @@ static void write_heal(json_writer *w, const report_heal *h)
 	json_end(w);
 }
 
+/* A stage number, null when the side is absent. */
+static void opt_int(json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	if (v < 0)
+		json_null(w);
+	else
+		json_int(w, v);
+}
+
+static void write_dis_layer(json_writer *w, const disentangle_layer *L)
+{
+	const dis_result *r = &L->r;
+	json_object(w);
+	json_kstring(w, "name", L->name);
+	json_kint(w, "rows", L->rows);
+	json_kint(w, "cols", L->cols);
+	json_kint(w, "qubits_out", L->n);
+	json_kint(w, "qubits_in", L->m);
+	json_kbool(w, "bias", L->has_bias);
+	opt_int(w, "stage_v", L->stage_v);
+	opt_int(w, "stage_u", L->stage_u);
+	json_kint(w, "gates_u", L->gates_u);
+	json_kint(w, "gates_v", L->gates_v);
+	json_key(w, "params");
+	json_object(w);
+	json_kint(w, "dense", L->params_dense);
+	json_kint(w, "mpo", L->params_mpo);
+	json_kint(w, "circuit_u", r->params_u);
+	json_kint(w, "circuit_v", r->params_v);
+	json_kint(w, "residual", r->params_residual);
+	json_kint(w, "total", r->params_u + r->params_v + r->params_residual);
+	json_end(w);
+	json_kdouble(w, "overlap", r->overlap);
+	json_kdouble(w, "error", r->error);
+	json_kdouble(w, "overlap_trunc", r->overlap_trunc);
+	json_kdouble(w, "error_trunc", r->error_trunc);
+	json_kdouble(w, "loss", r->loss);
+	numbers(w, "residual_bond", r->residual ? r->residual->bond : NULL, NULL,
+		r->residual ? r->residual->nsites + 1 : 0);
+	numbers(w, "entropy_before", NULL, r->entropy_before, r->nbonds);
+	numbers(w, "entropy_after", NULL, r->entropy_after, r->nbonds);
+	json_kint(w, "sweeps", r->nsweeps);
+	json_kint(w, "anneal_sweeps", r->anneal_sweeps);
+	json_kint(w, "restart_sweeps", r->restart_sweeps);
+	json_kint(w, "best_restart", r->best_restart);
+	json_kbool(w, "converged", r->converged);
+	json_kdouble(w, "seconds", r->seconds);
+	json_kdouble(w, "seconds_per_sweep", r->seconds_per_sweep);
+	json_kint(w, "calib_rows", L->calib_rows);
+	json_kstring(w, "note", L->note);
+	json_key(w, "history");
+	json_array(w, 0);
+	for (int i = 0; i < r->nhist; i++) {
+		const dis_step *h = &r->hist[i];
+		json_object(w);
+		json_kint(w, "sweep", i);
+		json_kdouble(w, "overlap", h->overlap);
+		json_kdouble(w, "error", h->error);
+		json_kdouble(w, "loss", h->loss);
+		json_kdouble(w, "seconds", h->seconds);
+		json_kdouble(w, "discarded", h->discarded);
+		json_kint(w, "max_bond", h->max_bond);
+		json_end(w);
+	}
+	json_end(w);
+	json_end(w);
+}
+
+static void write_dis(json_writer *w, const report_dis *d)
+{
+	if (!d || !d->result)
+		return;
+	const disentangle_result *res = d->result;
+	const dis_opts *o = &res->opts.dis;
+	json_key(w, "disentangle");
+	json_object(w);
+	json_kstring(w, "method", disentangle_method_name(res->opts.method));
+	json_kstring(w, "sides", disentangle_sides_name(o->sides));
+	json_key(w, "ansatz");
+	json_object(w);
+	json_kstring(w, "layout", o->ansatz.layout == DIS_STAIR ? "stair" : "brick");
+	json_kint(w, "gate_qubits", o->ansatz.k);
+	json_kint(w, "depth", o->ansatz.depth);
+	json_kbool(w, "one_body", o->ansatz.one_body);
+	json_end(w);
+	json_kint(w, "residual_bond", o->residual_bond);
+	json_kint(w, "max_sweeps", o->max_sweeps);
+	json_kdouble(w, "tol", o->tol);
+	json_kint(w, "seed", (int64_t)res->opts.seed);
+	json_kint(w, "restarts", o->restarts);
+	json_kbool(w, "anneal", o->anneal);
+	json_kint(w, "fit_sweeps", o->fit_sweeps);
+	json_key(w, "calib");
+	if (d->calib) {
+		json_object(w);
+		json_kstring(w, "dataset", d->calib);
+		json_kstring(w, "preprocess", d->preprocess);
+		json_kint(w, "limit", d->calib_limit);
+		json_end(w);
+	} else {
+		json_null(w);
+	}
+	json_kstring(w, "readout", d->readout);
+	json_kint(w, "shots", d->shots);
+	json_kbool(w, "isa", d->isa);
+	json_key(w, "layers");
+	json_array(w, 0);
+	int64_t dense = 0, mpo = 0, circ = 0, resid = 0;
+	for (int i = 0; i < res->n; i++) {
+		const disentangle_layer *L = &res->layer[i];
+		write_dis_layer(w, L);
+		dense += L->params_dense;
+		mpo += L->params_mpo;
+		circ += L->r.params_u + L->r.params_v;
+		resid += L->r.params_residual;
+	}
+	json_end(w);
+	json_key(w, "stages");
+	json_array(w, 0);
+	for (int i = 0; i < d->nstages; i++) {
+		const report_stage *st = &d->stage[i];
+		json_object(w);
+		json_kint(w, "stage", st->stage);
+		json_kstring(w, "node", st->node);
+		json_kint(w, "qubits", st->qubits);
+		json_kint(w, "program_qubits", st->qubits + 1);
+		json_kint(w, "gates", st->gates);
+		json_kint(w, "cx", st->stats.cx);
+		json_kint(w, "one_qubit", st->stats.oneq);
+		json_kint(w, "prep_cx", st->stats.prep_cx);
+		json_kint(w, "prep_one_qubit", st->stats.prep_oneq);
+		json_kint(w, "inputs", st->stats.ninputs);
+		json_kstring(w, "file", st->file);
+		json_end(w);
+	}
+	json_end(w);
+	json_key(w, "total");
+	json_object(w);
+	json_kint(w, "params_dense", dense);
+	json_kint(w, "params_mpo", mpo);
+	json_kint(w, "params_circuits", circ);
+	json_kint(w, "params_residual", resid);
+	json_end(w);
+	json_end(w);
+}
+
 int report_write(FILE *f, const report_info *r)
 {
 	json_writer w;
@@ -444,6 +595,7 @@ int report_write(FILE *f, const report_info *r)
 	json_end(&w);
 	write_selection(&w, r);
 	write_compression(&w, r->compression);
+	write_dis(&w, r->disentangle);
 	write_eval(&w, r->eval);
 	write_heal(&w, r->heal);
 	json_end(&w);

@@ -8,7 +8,9 @@
 #include <stdio.h>
 
 #include "../passes/compress.h"
+#include "../passes/disentangle.h"
 #include "../passes/train.h"
+#include "qasm.h"
 
 /* ------------------------------------------------------ JSON writer */
 
@@ -49,17 +51,19 @@ int json_finish(json_writer *w);
 
 /* ----------------------------------------------------------- report */
 
-/* Accuracy on a dataset (--eval): the model as loaded ([0]), after the
- * rewrite passes ([1], when have_after) and after healing ([2], when
- * have_healed). */
+/* Accuracy on a dataset (--eval): the model as loaded ([0]), after
+ * compression ([1], when have_after), after healing ([2], when
+ * have_healed) and after disentangling ([3], when have_dis; computed
+ * classically by the interpreter). */
 typedef struct report_eval {
 	const char *dataset, *preprocess;
 	int64_t n;
-	int64_t correct[3];
-	double accuracy[3], seconds[3];
-	int have_after, have_healed;
+	int64_t correct[4];
+	double accuracy[4], seconds[4];
+	int have_after, have_healed, have_dis;
 	int64_t agree;              /* images [0] and [1] classify the same way */
 	int64_t agree_healed;       /* images [0] and [2] classify the same way */
+	int64_t agree_dis;          /* images [0] and [3] classify the same way */
 } report_eval;
 
 /* Healing (--heal): the recipe, one entry per epoch, and the test split
@@ -84,6 +88,29 @@ typedef struct report_heal {
 	double seconds;             /* training wall time */
 } report_heal;
 
+/* One quantum stage of the hybrid program (a Circuit node with a stage). */
+typedef struct report_stage {
+	int stage;
+	const char *node;           /* the Circuit node */
+	int qubits;                 /* data qubits; the program has one more (the read-out ancilla) */
+	int gates;                  /* gates of the circuit */
+	qasm_stats stats;           /* counts of the emitted program */
+	const char *file;           /* OUT.stageN.qasm, or NULL when not written */
+} report_stage;
+
+/* Disentangling (--sides): the pass's result and the options of the
+ * hybrid program. */
+typedef struct report_dis {
+	const disentangle_result *result;
+	const char *calib, *preprocess; /* --calib dataset, or NULL */
+	int64_t calib_limit;
+	const char *readout;        /* "exact", "shots" or "classical" */
+	long shots;
+	int isa;
+	int nstages;
+	const report_stage *stage;
+} report_dis;
+
 typedef struct report_info {
 	const char *model;          /* MODEL.onnx, or NULL */
 	const char *matrix;         /* W.npy for --matrix, or NULL */
@@ -95,10 +122,12 @@ typedef struct report_info {
 	const compress_result *compression; /* NULL: nothing compressed */
 	const report_eval *eval;    /* NULL: no --eval */
 	const report_heal *heal;    /* NULL: no --heal */
+	const report_dis *disentangle; /* NULL: no --sides */
 } report_info;
 
 /* Write the report as one JSON object: qnnc_version, input, flags,
- * selection, compression, eval (with --eval), heal (with --heal).
+ * selection, compression, disentangle (with --sides), eval (with --eval),
+ * heal (with --heal).
  * Returns 0 or -1 (write error). */
 int report_write(FILE *f, const report_info *r);
 

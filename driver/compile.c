@@ -1,7 +1,12 @@
 /* compile.c - qnnc [options] MODEL.onnx -o OUT (or --matrix W.npy -o OUT):
  * the pass pipeline, read top to bottom, and atomic writing of the outputs
  * (every file goes to a temporary name first; all are renamed only when
- * all were written). */
+ * all were written).
+ *
+ * Pipeline: load, infer, fold → (--eval) → select and compress (--layers)
+ * → (--eval) → disentangle (--sides) → (--eval) → heal (--heal) → (--eval)
+ * → --emit=onnx → static shapes → C, IR, quantum stages (OUT.stageN.qasm,
+ * .qasm2), report. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,15 +18,20 @@
 
 #include "../backend/cgen.h"
 #include "../backend/report.h"
+#include "../backend/stage.h"
 #include "../frontend/npy.h"
 #include "../frontend/onnx.h"
 #include "../ir/ir.h"
 #include "../passes/compress.h"
+#include "../passes/disentangle.h"
 #include "../passes/la.h"
 #include "../passes/passes.h"
+#include "../runtime/qnnrt.h"
 #include "driver.h"
 
-enum { EMIT_C = 1, EMIT_IR = 2, EMIT_REPORT = 4, EMIT_ONNX = 8 };
+enum { EMIT_C = 1, EMIT_IR = 2, EMIT_REPORT = 4, EMIT_ONNX = 8, EMIT_QASM = 16, EMIT_QASM2 = 32 };
+enum { READOUT_EXACT, READOUT_SHOTS, READOUT_CLASSICAL }; /* --readout; the first two are QNN_READOUT_* */
+#define MAX_FLAGS 16
 
 typedef struct options {
 	const char *model, *out, *name, *dump_after;
@@ -40,11 +50,25 @@ typedef struct options {
 	const char *const_name[64], *const_file[64];
 	const char *eval, *preprocess; /* --eval=DATASET, --preprocess=SPEC */
 	drv_heal_opts heal;          /* heal.spec: --heal=DATASET */
-	const char *heal_flag[16];   /* the healing options given, as typed (report, checks) */
-	const char *heal_value[16];
+	const char *heal_flag[MAX_FLAGS]; /* the healing options given, as typed (report, checks) */
+	const char *heal_value[MAX_FLAGS];
 	int nheal_flags;
 	int threads;                 /* --threads (BLAS) */
 	const char *threads_arg;
+	uint64_t seed;               /* --seed: healing and disentangling */
+	const char *seed_arg;
+	/* --sides turns disentangling on; the other disentangling options as
+	 * parsed into dis, and as typed (report, checks) */
+	const char *sides_arg;
+	disentangle_opts dis;
+	const char *calib;           /* --calib=DATASET */
+	const char *dis_flag[MAX_FLAGS];
+	const char *dis_value[MAX_FLAGS];
+	int ndis_flags;
+	int readout;                 /* READOUT_* */
+	long shots;
+	int isa;
+	const char *readout_arg, *shots_arg;
 } options;
 
 static unsigned parse_emit(const char *s)
@@ -61,8 +85,12 @@ static unsigned parse_emit(const char *s)
 			m |= EMIT_REPORT;
 		else if (!strcmp(tok, "onnx"))
 			m |= EMIT_ONNX;
+		else if (!strcmp(tok, "qasm"))
+			m |= EMIT_QASM;
+		else if (!strcmp(tok, "qasm2"))
+			m |= EMIT_QASM2;
 		else
-			drv_usage_error("unknown --emit kind '%s' (known: c, ir, report, onnx)", tok);
+			drv_usage_error("unknown --emit kind '%s' (known: c, ir, report, onnx, qasm, qasm2)", tok);
 	}
 	return m;
 }
@@ -92,6 +120,19 @@ static double double_arg(const char *opt, const char *s, double lo, int lo_ok, d
 		drv_usage_error(msg, s);
 	}
 	return v;
+}
+
+/* Record flag = v (the last value given wins). */
+static void remember(const char **flag, const char **value, int *n, const char *f, const char *v)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(flag[i], f)) {
+			value[i] = v;
+			return;
+		}
+	IR_ASSERT(*n < MAX_FLAGS);
+	flag[*n] = f;
+	value[(*n)++] = v;
 }
 
 /* The healing options: parsed into o->heal, remembered as typed. */
@@ -125,13 +166,6 @@ static void heal_arg(options *o, const char *flag, const char *v)
 			h->sched.kind = SCHED_CONSTANT;
 		else
 			drv_usage_error("--schedule expects cosine, onecycle or constant, got '%s'", v);
-	} else if (!strcmp(flag, "seed")) {
-		char *end;
-		errno = 0;
-		unsigned long long s = strtoull(v, &end, 10);
-		if (errno || end == v || *end || *v == '-' || s > INT64_MAX)
-			drv_usage_error("--seed expects an integer in 0..9223372036854775807, got '%s'", v);
-		h->seed = s;
 	} else if (!strcmp(flag, "heal-limit")) {
 		h->limit = int_arg("--heal-limit", v, 1, INT_MAX);
 	} else if (!strcmp(flag, "holdout")) {
@@ -139,22 +173,95 @@ static void heal_arg(options *o, const char *flag, const char *v)
 	} else if (!strcmp(flag, "augment")) {
 		h->augment = 1;
 	}
-	for (int i = 0; i < o->nheal_flags; i++)
-		if (!strcmp(o->heal_flag[i], flag)) {
-			o->heal_value[i] = v;
-			return;
-		}
-	IR_ASSERT(o->nheal_flags < 16);
-	o->heal_flag[o->nheal_flags] = flag;
-	o->heal_value[o->nheal_flags++] = v;
+	remember(o->heal_flag, o->heal_value, &o->nheal_flags, flag, v);
+}
+
+/* The value of f as remembered, or NULL. */
+static const char *recalled(const char *const *flag, const char *const *value, int n, const char *f)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(flag[i], f))
+			return value[i];
+	return NULL;
 }
 
 static const char *heal_value(const options *o, const char *flag)
 {
-	for (int i = 0; i < o->nheal_flags; i++)
-		if (!strcmp(o->heal_flag[i], flag))
-			return o->heal_value[i];
-	return NULL;
+	return recalled(o->heal_flag, o->heal_value, o->nheal_flags, flag);
+}
+
+/* The disentangling options: parsed into o->dis, remembered as typed. */
+static void dis_arg(options *o, const char *flag, const char *v)
+{
+	disentangle_opts *d = &o->dis;
+	if (!strcmp(flag, "method")) {
+		if (!strcmp(v, "variational"))
+			d->method = DISENTANGLE_VARIATIONAL;
+		else if (!strcmp(v, "gradient"))
+			d->method = DISENTANGLE_GRADIENT;
+		else
+			drv_usage_error("--method expects variational or gradient, got '%s'", v);
+	} else if (!strcmp(flag, "gate-qubits")) {
+		d->dis.ansatz.k = int_arg("--gate-qubits", v, 1, DIS_MAX_K);
+	} else if (!strcmp(flag, "depth")) {
+		d->dis.ansatz.depth = int_arg("--depth", v, 0, 1024);
+	} else if (!strcmp(flag, "ansatz")) {
+		if (!strcmp(v, "brick"))
+			d->dis.ansatz.layout = DIS_BRICK;
+		else if (!strcmp(v, "stair"))
+			d->dis.ansatz.layout = DIS_STAIR;
+		else
+			drv_usage_error("--ansatz expects brick or stair, got '%s'", v);
+	} else if (!strcmp(flag, "one-body")) {
+		d->dis.ansatz.one_body = 1;
+	} else if (!strcmp(flag, "residual-bond")) {
+		d->dis.residual_bond = int_arg("--residual-bond", v, 1, 1 << 16);
+	} else if (!strcmp(flag, "sweeps")) {
+		d->dis.max_sweeps = int_arg("--sweeps", v, 0, 1000000);
+	} else if (!strcmp(flag, "tol")) {
+		d->dis.tol = double_arg("--tol", v, 0, 1, 1);
+	} else if (!strcmp(flag, "restarts")) {
+		d->dis.restarts = int_arg("--restarts", v, 0, 10000);
+	} else if (!strcmp(flag, "calib")) {
+		if (strncmp(v, "mnist:", 6) && strncmp(v, "cifar10:", 8))
+			drv_usage_error("--calib expects mnist:DIR or cifar10:DIR, got '%s'", v);
+		o->calib = v;
+	} else if (!strcmp(flag, "calib-limit")) {
+		d->calib_limit = int_arg("--calib-limit", v, 1, INT_MAX);
+	}
+	remember(o->dis_flag, o->dis_value, &o->ndis_flags, flag, v);
+}
+
+static const char *dis_value(const options *o, const char *flag)
+{
+	return recalled(o->dis_flag, o->dis_value, o->ndis_flags, flag);
+}
+
+/* The checks of the disentangling options that need all options. */
+static void dis_finish(options *o)
+{
+	if (!o->sides_arg) {
+		if (o->ndis_flags)
+			drv_usage_error("--%s needs --sides (disentangling)", o->dis_flag[0]);
+		return;
+	}
+	if (!o->layers && !o->matrix)
+		drv_usage_error("%s", "--sides needs --layers (the layers to disentangle) or --matrix");
+	if (o->group != 1)
+		drv_usage_error("--sides needs one qubit per MPO site; --group=%s does not apply", o->group_arg);
+	if (o->calib && o->dis.method != DISENTANGLE_GRADIENT)
+		drv_usage_error("%s", "--calib needs --method=gradient (the variational method fits W itself)");
+	if (o->calib && o->matrix)
+		drv_usage_error("%s", "--calib needs a model, not --matrix");
+	if (dis_value(o, "calib-limit") && !o->calib)
+		drv_usage_error("%s", "--calib-limit needs --calib");
+	if (dis_value(o, "restarts") && o->dis.method != DISENTANGLE_VARIATIONAL)
+		drv_usage_error("%s", "--restarts needs --method=variational");
+	/* the gradient method counts steps, not sweeps: its own default */
+	if (o->dis.method == DISENTANGLE_GRADIENT && !dis_value(o, "sweeps"))
+		o->dis.dis.max_sweeps = 500;
+	o->dis.seed = o->seed;
+	o->dis.quiet = o->quiet;
 }
 
 /* Defaults of the recipe and the checks that need all options. */
@@ -188,6 +295,7 @@ static void heal_finish(options *o)
 	h->preprocess = o->preprocess;
 	h->threads = o->threads;
 	h->quiet = o->quiet;
+	h->seed = o->seed;
 }
 
 static void parse_args(int argc, char **argv, options *o)
@@ -195,7 +303,8 @@ static void parse_args(int argc, char **argv, options *o)
 	enum { OPT_NAME = 256, OPT_EMIT, OPT_DUMP, OPT_HELP, OPT_VERSION, OPT_DIM, OPT_CONST, OPT_CBLAS,
 	       OPT_EVAL, OPT_PREPROCESS,
 	       OPT_LAYERS, OPT_BOND, OPT_CUTOFF, OPT_GROUP, OPT_MATRIX,
-	       OPT_HEAL, OPT_HEAL_FLAG, OPT_THREADS };
+	       OPT_HEAL, OPT_HEAL_FLAG, OPT_THREADS, OPT_SEED, OPT_SIDES, OPT_DIS_FLAG, OPT_READOUT,
+	       OPT_SHOTS, OPT_ISA };
 	static const struct option opts[] = {
 		{"output", required_argument, 0, 'o'},
 		{"name", required_argument, 0, OPT_NAME},
@@ -216,7 +325,7 @@ static void parse_args(int argc, char **argv, options *o)
 		{"lr", required_argument, 0, OPT_HEAL_FLAG},
 		{"batch", required_argument, 0, OPT_HEAL_FLAG},
 		{"train", required_argument, 0, OPT_HEAL_FLAG},
-		{"seed", required_argument, 0, OPT_HEAL_FLAG},
+		{"seed", required_argument, 0, OPT_SEED},
 		{"optimizer", required_argument, 0, OPT_HEAL_FLAG},
 		{"schedule", required_argument, 0, OPT_HEAL_FLAG},
 		{"weight-decay", required_argument, 0, OPT_HEAL_FLAG},
@@ -224,6 +333,21 @@ static void parse_args(int argc, char **argv, options *o)
 		{"heal-limit", required_argument, 0, OPT_HEAL_FLAG},
 		{"holdout", required_argument, 0, OPT_HEAL_FLAG},
 		{"threads", required_argument, 0, OPT_THREADS},
+		{"sides", required_argument, 0, OPT_SIDES},
+		{"method", required_argument, 0, OPT_DIS_FLAG},
+		{"gate-qubits", required_argument, 0, OPT_DIS_FLAG},
+		{"depth", required_argument, 0, OPT_DIS_FLAG},
+		{"ansatz", required_argument, 0, OPT_DIS_FLAG},
+		{"one-body", no_argument, 0, OPT_DIS_FLAG},
+		{"residual-bond", required_argument, 0, OPT_DIS_FLAG},
+		{"sweeps", required_argument, 0, OPT_DIS_FLAG},
+		{"tol", required_argument, 0, OPT_DIS_FLAG},
+		{"restarts", required_argument, 0, OPT_DIS_FLAG},
+		{"calib", required_argument, 0, OPT_DIS_FLAG},
+		{"calib-limit", required_argument, 0, OPT_DIS_FLAG},
+		{"readout", required_argument, 0, OPT_READOUT},
+		{"shots", required_argument, 0, OPT_SHOTS},
+		{"isa", no_argument, 0, OPT_ISA},
 		{"verbose", no_argument, 0, 'v'},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, OPT_HELP},
@@ -235,11 +359,48 @@ static void parse_args(int argc, char **argv, options *o)
 	o->group = 1;
 	opterr = 0;
 	o->threads = 1;
+	disentangle_defaults(&o->dis);
+	o->shots = 1000;
 	int c, li;
 	while ((c = getopt_long(argc, argv, ":o:vq", opts, &li)) != -1) {
 		switch (c) {
 		case OPT_HEAL: o->heal.spec = optarg; break;
 		case OPT_HEAL_FLAG: heal_arg(o, opts[li].name, optarg ? optarg : "1"); break;
+		case OPT_DIS_FLAG: dis_arg(o, opts[li].name, optarg ? optarg : "1"); break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			unsigned long long s = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || s > INT64_MAX)
+				drv_usage_error("--seed expects an integer in 0..9223372036854775807, got '%s'", optarg);
+			o->seed = s;
+			o->seed_arg = optarg;
+			break;
+		}
+		case OPT_SIDES:
+			if (!strcmp(optarg, "left"))
+				o->dis.dis.sides = DIS_LEFT;
+			else if (!strcmp(optarg, "right"))
+				o->dis.dis.sides = DIS_RIGHT;
+			else if (!strcmp(optarg, "both"))
+				o->dis.dis.sides = DIS_BOTH;
+			else
+				drv_usage_error("--sides expects left, right or both, got '%s'", optarg);
+			o->sides_arg = optarg;
+			break;
+		case OPT_READOUT:
+			if (!strcmp(optarg, "exact"))
+				o->readout = READOUT_EXACT;
+			else if (!strcmp(optarg, "shots"))
+				o->readout = READOUT_SHOTS;
+			else if (!strcmp(optarg, "classical"))
+				o->readout = READOUT_CLASSICAL;
+			else
+				drv_usage_error("--readout expects exact, shots or classical, got '%s'", optarg);
+			o->readout_arg = optarg;
+			break;
+		case OPT_SHOTS: o->shots = int_arg("--shots", optarg, 1, 1000000000); o->shots_arg = optarg; break;
+		case OPT_ISA: o->isa = 1; break;
 		case OPT_THREADS:
 			o->threads = int_arg("--threads", optarg, 0, 1024);
 			o->threads_arg = optarg;
@@ -315,13 +476,20 @@ static void parse_args(int argc, char **argv, options *o)
 		drv_usage_error("%s", "--matrix compresses the whole matrix; --layers does not apply");
 	if (!o->matrix && !o->layers && (o->bond_arg || o->cutoff_arg || o->group_arg))
 		drv_usage_error("%s", "--bond, --cutoff and --group need --layers (or --matrix)");
-	if (o->preprocess && !o->eval && !o->heal.spec)
-		drv_usage_error("%s", "--preprocess needs --eval or --heal");
+	if (o->preprocess && !o->eval && !o->heal.spec && !o->calib)
+		drv_usage_error("%s", "--preprocess needs --eval, --heal or --calib");
+	if (o->seed_arg && !o->heal.spec && !o->sides_arg)
+		drv_usage_error("%s", "--seed needs --heal or --sides");
+	if (o->shots_arg && o->readout == READOUT_CLASSICAL)
+		drv_usage_error("%s", "--shots does not apply to --readout=classical (no quantum stage runs)");
+	if (o->sides_arg && !o->emit_arg)
+		o->emit = EMIT_C | EMIT_QASM | EMIT_REPORT;
 	if (o->eval && o->matrix)
 		drv_usage_error("%s", "--eval needs a model, not --matrix");
 	if (o->eval && strncmp(o->eval, "mnist:", 6) && strncmp(o->eval, "cifar10:", 8))
 		drv_usage_error("--eval expects mnist:DIR or cifar10:DIR, got '%s'", o->eval);
 	heal_finish(o);
+	dis_finish(o);
 }
 
 /* A C identifier from OUT's last path component ("out/mnist-8" -> "mnist_8"). */
@@ -447,6 +615,27 @@ static void print_compression(const options *o, const compress_result *c)
 	}
 }
 
+/* -v: one line per disentangled layer. */
+static void print_disentangle(const options *o, const disentangle_result *d)
+{
+	if (!o->verbose)
+		return;
+	for (int i = 0; i < d->n; i++) {
+		const disentangle_layer *L = &d->layer[i];
+		const dis_result *r = &L->r;
+		fprintf(stderr, "qnnc: disentangled '%s' (%lldx%lld, %d+%d qubits, %s): overlap %.6f "
+			"(truncation %.6f), error %.4g (%.4g); gates %d U + %d V; M' bonds",
+			L->name, (long long)L->rows, (long long)L->cols, L->n, L->m,
+			disentangle_sides_name(d->opts.dis.sides), r->overlap, r->overlap_trunc, r->error,
+			r->error_trunc, L->gates_u, L->gates_v);
+		for (int k = 0; r->residual && k <= r->residual->nsites; k++)
+			fprintf(stderr, "%s%d", k ? "," : " ", r->residual->bond[k]);
+		fprintf(stderr, "; %d %s%s in %.2f s\n", r->nsweeps,
+			d->opts.method == DISENTANGLE_GRADIENT ? "steps" : "sweeps",
+			r->converged ? " (converged)" : "", r->seconds);
+	}
+}
+
 /* The report's "flags": the options that shape the output, as given. */
 static int report_flags(const options *o, const char **name, const char **value, char *dims, size_t len)
 {
@@ -465,6 +654,13 @@ static int report_flags(const options *o, const char **name, const char **value,
 				      (long long)o->dim_value[i]);
 	FLAG("dim", o->ndims ? dims : NULL);
 	FLAG("cblas", o->use_cblas ? "1" : NULL);
+	FLAG("sides", o->sides_arg);
+	for (int i = 0; i < o->ndis_flags; i++)
+		FLAG(o->dis_flag[i], o->dis_value[i]);
+	FLAG("seed", o->seed_arg);
+	FLAG("readout", o->readout_arg);
+	FLAG("shots", o->shots_arg);
+	FLAG("isa", o->isa ? "1" : NULL);
 	FLAG("heal", o->heal.spec);
 	for (int i = 0; i < o->nheal_flags; i++)
 		FLAG(o->heal_flag[i], o->heal_value[i]);
@@ -473,29 +669,55 @@ static int report_flags(const options *o, const char **name, const char **value,
 	return n;
 }
 
+/* The output files: each written to a temporary name, all renamed at the end. */
 typedef struct outfile {
 	char *final, *tmp;
 	FILE *f;
 } outfile;
 
-static int open_out(outfile *of, const char *out, const char *ext)
+typedef struct outs {
+	outfile *of;
+	int n, cap;
+} outs;
+
+/* Open OUT<ext> (as its temporary); NULL after printing why. */
+static FILE *open_out(outs *os, const char *out, const char *ext)
 {
+	if (os->n == os->cap) {
+		int cap = os->cap ? 2 * os->cap : 8;
+		outfile *t = realloc(os->of, (size_t)cap * sizeof *t);
+		if (!t) {
+			fprintf(stderr, "qnnc: out of memory\n");
+			return NULL;
+		}
+		os->of = t;
+		os->cap = cap;
+	}
+	outfile *of = &os->of[os->n];
 	size_t n = strlen(out) + strlen(ext) + 32;
 	of->final = malloc(n);
 	of->tmp = malloc(n);
+	of->f = NULL;
+	if (!of->final || !of->tmp) {
+		free(of->final);
+		free(of->tmp);
+		fprintf(stderr, "qnnc: out of memory\n");
+		return NULL;
+	}
+	os->n++;
 	snprintf(of->final, n, "%s%s", out, ext);
 	snprintf(of->tmp, n, "%s%s.tmp%ld", out, ext, (long)getpid());
 	of->f = fopen(of->tmp, "w");
-	if (!of->f) {
+	if (!of->f)
 		fprintf(stderr, "qnnc: cannot write '%s': %s\n", of->tmp, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return of->f;
 }
 
 /* Close all; rename all if ok, else remove the temporaries. */
-static int finish_outs(outfile *ofs, int n, int ok)
+static int finish_outs(outs *os, int ok)
 {
+	outfile *ofs = os->of;
+	int n = os->n;
 	for (int i = 0; i < n; i++) {
 		if (ofs[i].f && (ferror(ofs[i].f) | fclose(ofs[i].f))) {
 			fprintf(stderr, "qnnc: error writing '%s'\n", ofs[i].final);
@@ -515,7 +737,118 @@ static int finish_outs(outfile *ofs, int n, int ok)
 		free(ofs[i].final);
 		free(ofs[i].tmp);
 	}
+	free(os->of);
+	memset(os, 0, sizeof *os);
 	return ok ? 0 : 1;
+}
+
+/* Write text to f, with the comment lines of note (may be NULL) after its
+ * first line (the OPENQASM header must come first). */
+static void write_text(FILE *f, const char *text, size_t len, const char *note)
+{
+	const char *nl = note ? memchr(text, '\n', len) : NULL;
+	size_t head = nl ? (size_t)(nl - text) + 1 : 0;
+	fwrite(text, 1, head, f);
+	if (nl)
+		fputs(note, f);
+	fwrite(text + head, 1, len - head, f);
+}
+
+/* The OpenQASM 2 of a stage with its angles bound to the all-ones input. */
+static int stage_qasm2(ir_graph *g, ir_node *n, int q, const double *ref, FILE *f)
+{
+	size_t d = (size_t)1 << q;
+	double *w = malloc(2 * d * sizeof *w), *theta = malloc(2 * d * sizeof *theta);
+	char *text = NULL, note[1024];
+	size_t len = 0;
+	int rc = -1;
+	if (!w || !theta) {
+		ir_error(g, n, "out of memory");
+		goto done;
+	}
+	/* w = [x̂ ; r] / √2 for x = (1, .., 1): the stage's read-out form (spec §2) */
+	for (size_t j = 0; j < d; j++) {
+		w[j] = 1 / sqrt((double)d) / sqrt(2.0);
+		w[d + j] = ref[j] / sqrt(2.0);
+	}
+	if (qnn_stateprep_angles(w, q + 1, theta)) {
+		ir_error(g, n, "cannot compute the state preparation angles of %d qubits", q + 1);
+		goto done;
+	}
+	if (stage_program2(g, n, theta, &text, &len, NULL))
+		goto done;
+	snprintf(note, sizeof note,
+		 "// Quantum stage %lld (node '%s') for tools that cannot take inputs: the state\n"
+		 "// preparation angles are bound to the input x = (1, ..., 1) (normalised), so this\n"
+		 "// program computes that one vector; the OpenQASM 3 program (.qasm) takes x as inputs.\n",
+		 (long long)ir_attr_int(n, "stage", -1), n->name);
+	write_text(f, text, len, note);
+	rc = 0;
+done:
+	free(text);
+	free(w);
+	free(theta);
+	return rc;
+}
+
+/* Every quantum stage (a Circuit node with stage >= 0) in graph order: its
+ * program for the report, written to OUT.stageN.qasm / .qasm2 as asked. */
+static int emit_stages(const options *o, ir_graph *g, outs *os, report_stage **stages, int *nstages)
+{
+	int ns = 0;
+	*stages = NULL;
+	*nstages = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		ns += g->nodes[i]->op == IR_OP_Circuit && ir_attr_int(g->nodes[i], "stage", -1) >= 0;
+	if (!ns) {
+		if ((o->emit & (EMIT_QASM | EMIT_QASM2)) && o->emit_arg && !o->quiet)
+			fprintf(stderr, "qnnc: warning: --emit=%s: the program has no quantum stage, no "
+				"OpenQASM written\n", o->emit_arg);
+		return 0;
+	}
+	report_stage *st = calloc((size_t)ns, sizeof *st);
+	if (!st)
+		return ir_error(g, NULL, "out of memory");
+	*stages = st;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		int64_t s = n->op == IR_OP_Circuit ? ir_attr_int(n, "stage", -1) : -1;
+		if (s < 0)
+			continue;
+		report_stage *rs = &st[(*nstages)++];
+		char *text = NULL, ext[64];
+		size_t len = 0;
+		double *ref = NULL;
+		const int64_t *ks;
+		if (stage_program(g, n, o->isa, &text, &len, &ref, &rs->stats))
+			return -1;
+		rs->stage = (int)s;
+		rs->node = n->name;
+		rs->qubits = (int)ir_attr_int(n, "qubits", 0);
+		rs->gates = ir_attr_ints(n, "ks", &ks);
+		int bad = 0;
+		if (o->emit & EMIT_QASM) {
+			snprintf(ext, sizeof ext, ".stage%lld.qasm", (long long)s);
+			FILE *f = open_out(os, o->out, ext);
+			if (f) {
+				fwrite(text, 1, len, f);
+				rs->file = os->of[os->n - 1].final;
+			}
+			bad = !f;
+		}
+		if (!bad && (o->emit & EMIT_QASM2)) {
+			snprintf(ext, sizeof ext, ".stage%lld.qasm2", (long long)s);
+			FILE *f = open_out(os, o->out, ext);
+			bad = !f || stage_qasm2(g, n, rs->qubits, ref, f);
+			if (f && bad && g->nerrors)
+				fprintf(stderr, "%s\n", g->err);
+		}
+		free(text);
+		free(ref);
+		if (bad)
+			return 1; /* the message is out */
+	}
+	return 0;
 }
 
 int drv_compile(int argc, char **argv)
@@ -539,9 +872,15 @@ int drv_compile(int argc, char **argv)
 	char err[4096];
 	select_result sel = {0};
 	compress_result cres = {0};
+	disentangle_result dres = {0};
+	report_stage *stages = NULL;
+	int nstages = 0;
+	ds_set *calib = NULL;
+	ds_preprocess calib_pp = {0};
 	drv_eval ev = {0};
 	drv_heal heal = {0};
-	int have_sel = 0, have_cres = o.matrix != NULL;
+	outs os = {0};
+	int have_sel = 0, have_cres = o.matrix != NULL, have_dres = 0;
 	ir_graph *g = o.matrix ? load_matrix(&o, &cres, err, sizeof err) : onnx_load(o.model, err, sizeof err);
 	if (!g) {
 		fprintf(stderr, "%s\n", err);
@@ -549,8 +888,7 @@ int drv_compile(int argc, char **argv)
 		free(name);
 		return 1;
 	}
-	outfile ofs[5];
-	int nofs = 0, rc = 1;
+	int rc = 1;
 	la_set_threads(o.threads);
 	dump(&o, g, "load");
 	if (freeze_inputs(&o, g) || pass_infer(g))
@@ -602,6 +940,41 @@ int drv_compile(int argc, char **argv)
 	if (o.eval && drv_eval_end(have_cres && cres.n > 0, g, &ev))
 		goto fail;
 
+	/* --sides: each compressed layer becomes U M' Vᵀ (circuits and a
+	 * residual MPO); then the disentangled model is evaluated classically. */
+	if (o.sides_arg) {
+		if (o.matrix) { /* the one layer of --matrix */
+			select_opts so;
+			select_defaults(&so);
+			if (pass_select(g, "W", &so, &sel) < 0)
+				goto fail;
+		}
+		if (o.calib) {
+			if (o.preprocess && ds_preprocess_parse(o.preprocess, &calib_pp, err, sizeof err)) {
+				ir_error(g, NULL, "--preprocess: %s", err);
+				goto fail;
+			}
+			if (!(calib = ds_load(o.calib, DS_TRAIN, err, sizeof err))) {
+				ir_error(g, NULL, "--calib: %s", err);
+				goto fail;
+			}
+			o.dis.calib = calib;
+			o.dis.pp = o.preprocess ? &calib_pp : NULL;
+		}
+		have_dres = 1;
+		/* One BLAS thread, as for compression: the same circuits everywhere. */
+		la_set_threads(1);
+		if (pass_disentangle(g, &sel, &o.dis, &dres) < 0 || pass_infer(g))
+			goto fail;
+		la_set_threads(o.threads);
+		dump(&o, g, "disentangle");
+		if (ir_verify(g))
+			goto fail;
+		print_disentangle(&o, &dres);
+		if (o.eval && dres.n > 0 && drv_dis_eval(g, &ev))
+			goto fail;
+	}
+
 	/* --heal: fine-tune with the rewritten layers in place; the healed
 	 * weights replace the graph's constants. */
 	if (o.heal.spec && (drv_heal_run(&o.heal, g, &heal) || (o.eval && drv_heal_eval(g, &ev))))
@@ -611,9 +984,10 @@ int drv_compile(int argc, char **argv)
 	/* --emit=onnx: the transformed (healed) model, batch still symbolic,
 	 * so other tools can run it. */
 	if (o.emit & EMIT_ONNX) {
-		if (open_out(&ofs[nofs], o.out, ".onnx"))
+		FILE *f = open_out(&os, o.out, ".onnx");
+		if (!f)
 			goto fail_files;
-		if (onnx_save_file(g, ofs[nofs++].f, err, sizeof err)) {
+		if (onnx_save_file(g, f, err, sizeof err)) {
 			fprintf(stderr, "%s\n", err);
 			goto fail_files;
 		}
@@ -632,51 +1006,67 @@ int drv_compile(int argc, char **argv)
 		char *hname = malloc(n);
 		const char *base = strrchr(o.out, '/');
 		snprintf(hname, n, "%s.h", base ? base + 1 : o.out);
-		cgen_options co = {name, o.use_cblas};
-		int ci = nofs;
-		int bad = open_out(&ofs[nofs++], o.out, ".c") || open_out(&ofs[nofs++], o.out, ".h") ||
-			  cgen_emit(g, &co, hname, ofs[ci].f, ofs[ci + 1].f);
+		cgen_options co = {.name = name, .use_cblas = o.use_cblas,
+				   .classical_circuits = o.readout == READOUT_CLASSICAL,
+				   .readout = o.readout == READOUT_SHOTS, /* QNN_READOUT_SHOTS, else _EXACT */
+				   .shots = o.shots, .isa = o.isa};
+		FILE *fc = open_out(&os, o.out, ".c"), *fh = fc ? open_out(&os, o.out, ".h") : NULL;
+		int bad = !fh || cgen_emit(g, &co, hname, fc, fh);
 		free(hname);
 		if (bad)
 			goto fail;
 	}
 	if (o.emit & EMIT_IR) {
-		if (open_out(&ofs[nofs], o.out, ".ir"))
+		FILE *f = open_out(&os, o.out, ".ir");
+		if (!f)
 			goto fail_files;
-		ir_print(ofs[nofs++].f, g, 0);
+		ir_print(f, g, 0);
+	}
+	if (o.emit & (EMIT_QASM | EMIT_QASM2 | EMIT_REPORT)) {
+		int e = emit_stages(&o, g, &os, &stages, &nstages);
+		if (e < 0)
+			goto fail;
+		if (e)
+			goto fail_files;
 	}
 	if (o.emit & EMIT_REPORT) {
-		const char *fname[40], *fvalue[40];
+		const char *fname[64], *fvalue[64];
 		char dims[1024];
+		report_dis rd = {.result = &dres, .calib = o.calib, .preprocess = o.calib ? o.preprocess : NULL,
+				 .calib_limit = o.dis.calib_limit,
+				 .readout = o.readout == READOUT_SHOTS ? "shots"
+					    : o.readout == READOUT_CLASSICAL ? "classical" : "exact",
+				 .shots = o.shots, .isa = o.isa, .nstages = nstages, .stage = stages};
 		report_info ri = {.model = o.model, .matrix = o.matrix,
 				  .nflags = report_flags(&o, fname, fvalue, dims, sizeof dims),
 				  .flag_name = fname, .flag_value = fvalue, .layers = o.layers,
 				  .selection = have_sel ? &sel : NULL, .compression = have_cres ? &cres : NULL,
-				  .eval = o.eval ? &ev.rep : NULL, .heal = o.heal.spec ? &heal.rep : NULL};
-		if (open_out(&ofs[nofs], o.out, ".json"))
+				  .eval = o.eval ? &ev.rep : NULL, .heal = o.heal.spec ? &heal.rep : NULL,
+				  .disentangle = have_dres ? &rd : NULL};
+		FILE *f = open_out(&os, o.out, ".json");
+		if (!f)
 			goto fail_files;
-		report_write(ofs[nofs++].f, &ri); /* write errors surface in finish_outs */
+		report_write(f, &ri); /* write errors surface in finish_outs */
 	}
-	rc = finish_outs(ofs, nofs, 1);
+	rc = finish_outs(&os, 1);
 	if (!rc && !o.quiet && o.verbose)
 		fprintf(stderr, "qnnc: wrote %s.*\n", o.out);
-	drv_eval_free(&ev);
-	drv_heal_free(&heal);
-	select_free(&sel);
-	compress_free(&cres);
-	ir_graph_free(g);
-	free(name);
-	return rc;
+	goto done;
 fail:
 	if (g->nerrors)
 		fprintf(stderr, "%s\n", g->err);
 fail_files:
-	finish_outs(ofs, nofs, 0);
+	finish_outs(&os, 0);
+	rc = 1;
+done:
+	free(stages);
+	ds_free(calib);
 	drv_eval_free(&ev);
 	drv_heal_free(&heal);
 	select_free(&sel);
 	compress_free(&cres);
+	disentangle_free(&dres);
 	ir_graph_free(g);
 	free(name);
-	return 1;
+	return rc;
 }

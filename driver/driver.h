@@ -65,6 +65,9 @@ int drv_heal_run(const drv_heal_opts *o, ir_graph *g, drv_heal *h);
 /* --eval after healing: the healed model on ev's test split, as the
  * report's eval.healed; prints the summary line. -1 with ir_error(g). */
 int drv_heal_eval(ir_graph *g, drv_eval *ev);
+/* --eval after disentangling: the disentangled model (run classically by
+ * the interpreter) as the report's eval.disentangled. */
+int drv_dis_eval(ir_graph *g, drv_eval *ev);
 void drv_heal_free(drv_heal *h);
 
 #endif

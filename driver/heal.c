@@ -1,9 +1,10 @@
 /* heal.c - --heal=DATASET for the compile command: fine-tune the compressed
- * model on the dataset's training split with the training engine
- * (passes/train.h), measure the test split before and after, and store the
- * healed weights in the graph so that every later output (C code, ONNX)
- * carries them. With --eval, the healed graph is also evaluated by the
- * reference interpreter, like the original and the compressed one. */
+ * (and disentangled) model on the dataset's training split with the
+ * training engine (passes/train.h), measure the test split before and
+ * after, and store the healed weights in the graph so that every later
+ * output (C code, ONNX) carries them. With --eval, the disentangled and the
+ * healed graphs are also evaluated by the reference interpreter, like the
+ * original and the compressed one. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,25 +158,36 @@ done:
 	return rc;
 }
 
-int drv_heal_eval(ir_graph *g, drv_eval *ev)
+/* Evaluate g into slot i of the report (2: healed, 3: disentangled) and
+ * print the summary line. pred1 holds the compressed predictions only for
+ * their agreement, computed by now: each later model reuses it. */
+static int eval_slot(ir_graph *g, drv_eval *ev, int i, const char *what)
 {
 	eval_result r;
 	report_eval *e = &ev->rep;
-	/* pred1 holds the compressed predictions only when layers were
-	 * rewritten; healing replaces them either way */
-	if (eval_predict(g, ev->data, e->preprocess ? &ev->pp : NULL, 0, ev->quiet, "healed", ev->pred1, &r))
+	if (eval_predict(g, ev->data, e->preprocess ? &ev->pp : NULL, 0, ev->quiet, what, ev->pred1, &r))
 		return -1;
-	e->have_healed = 1;
-	e->correct[2] = r.correct;
-	e->accuracy[2] = r.accuracy;
-	e->seconds[2] = r.seconds;
-	e->agree_healed = eval_agreement(ev->pred0, ev->pred1, r.n);
+	int64_t agree = eval_agreement(ev->pred0, ev->pred1, r.n);
+	e->correct[i] = r.correct;
+	e->accuracy[i] = r.accuracy;
+	e->seconds[i] = r.seconds;
+	if (i == 2) {
+		e->have_healed = 1;
+		e->agree_healed = agree;
+	} else {
+		e->have_dis = 1;
+		e->agree_dis = agree;
+	}
 	if (!ev->quiet)
-		fprintf(stderr, "qnnc: %s: healed %.2f%% (%lld/%lld), same predictions as the original on %.2f%%\n",
-			e->dataset, 100 * r.accuracy, (long long)r.correct, (long long)r.n,
-			r.n ? 100.0 * (double)e->agree_healed / (double)r.n : 0.0);
+		fprintf(stderr, "qnnc: %s: %s %.2f%% (%lld/%lld), same predictions as the original on %.2f%%\n",
+			e->dataset, what, 100 * r.accuracy, (long long)r.correct, (long long)r.n,
+			r.n ? 100.0 * (double)agree / (double)r.n : 0.0);
 	return 0;
 }
+
+int drv_heal_eval(ir_graph *g, drv_eval *ev) { return eval_slot(g, ev, 2, "healed"); }
+
+int drv_dis_eval(ir_graph *g, drv_eval *ev) { return eval_slot(g, ev, 3, "disentangled"); }
 
 void drv_heal_free(drv_heal *h)
 {

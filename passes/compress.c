@@ -17,6 +17,11 @@
  * 2^24, else given as the square root above. Everything runs in double;
  * the cores are then stored in the layer's dtype (f32 rounding adds about
  * 1e-7 relative, not counted in the report).
+ *
+ * A selected MpoLinear (a model compressed before) is read back into an
+ * MPO: without --bond / --cutoff it is only measured (its bonds and
+ * entropies are both the "before" and the "after" profile); with them the
+ * same truncation sweep runs on it and its cores are replaced.
  */
 #include "compress.h"
 
@@ -265,6 +270,166 @@ static ir_value *bias_value(ir_graph *g, const select_layer *L, const double *bi
 	return v;
 }
 
+mpo *compress_node_mpo(ir_graph *g, ir_node *n)
+{
+	int64_t N = ir_attr_int(n, "rows", 0), K = ir_attr_int(n, "cols", 0);
+	int64_t group = ir_attr_int(n, "group", 1);
+	int S = n->op == IR_OP_MpoLinear && group >= 1 && group <= 16 ? mpo_nsites(N, K, (int)group) : -1;
+	if (S < 1 || n->nin != S + 2) {
+		ir_error(g, n, "not an MpoLinear with a valid layout (rows, cols, group and %d cores)", S);
+		return NULL;
+	}
+	int *bond = malloc(((size_t)S + 1) * sizeof *bond);
+	if (!bond) {
+		ir_error(g, n, "out of memory");
+		return NULL;
+	}
+	bond[0] = 1;
+	for (int k = 0; k < S; k++) {
+		const ir_value *v = n->in[2 + k];
+		const ir_tensor *c = v ? v->konst : NULL;
+		if (!c || c->rank != 4 || c->dims[0] != bond[k] || c->dims[3] < 1 || c->dims[3] > INT32_MAX) {
+			free(bond);
+			ir_error(g, n, "core %d is not a constant (χ, d_out, d_in, χ') tensor that chains with "
+				 "the previous core", k);
+			return NULL;
+		}
+		bond[k + 1] = (int)c->dims[3];
+	}
+	mpo *a = bond[S] == 1 ? mpo_new(N, K, (int)group, bond) : NULL;
+	free(bond);
+	if (!a) {
+		ir_error(g, n, "the cores do not form an MPO (last bond not 1, or out of memory)");
+		return NULL;
+	}
+	for (int k = 0; k < S; k++) {
+		const ir_tensor *c = n->in[2 + k]->konst;
+		if (c->dims[1] != a->dout[k] || c->dims[2] != a->din[k]) {
+			ir_error(g, n, "core %d has legs %lldx%lld, the layout needs %dx%d", k,
+				 (long long)c->dims[1], (long long)c->dims[2], a->dout[k], a->din[k]);
+			mpo_free(a);
+			return NULL;
+		}
+		for (int64_t e = 0; e < c->numel; e++)
+			a->core[k][e] = ir_tensor_get_f64(c, e);
+	}
+	return a;
+}
+
+/* Whether v is read by any node other than n. */
+static int shared_value(const ir_graph *g, const ir_node *n, const ir_value *v)
+{
+	for (int k = 0; k < g->nnodes; k++)
+		for (int j = 0; g->nodes[k] != n && j < g->nodes[k]->nin; j++)
+			if (g->nodes[k]->in[j] == v)
+				return 1;
+	return 0;
+}
+
+/* The profile of a selected MpoLinear, and its truncation when asked for. */
+static int compress_existing(ir_graph *g, const select_layer *L, const compress_opts *o, compress_layer *cl)
+{
+	ir_node *n = L->node;
+	mpo *a = compress_node_mpo(g, n), *c = NULL;
+	double *W0 = NULL, *W1 = NULL;
+	char msg[256];
+	if (!a)
+		return -1;
+	int S = a->nsites;
+	size_t nb = S > 1 ? (size_t)S - 1 : 1;
+	cl->rows = a->rows;
+	cl->cols = a->cols;
+	cl->n_out = a->n_out;
+	cl->n_in = a->n_in;
+	cl->group = a->group;
+	cl->nsites = S;
+	cl->has_bias = n->nin > 1 && n->in[1];
+	cl->params_dense = a->rows * a->cols;
+	cl->bond_full = malloc(((size_t)S + 1) * sizeof *cl->bond_full);
+	cl->bond = malloc(((size_t)S + 1) * sizeof *cl->bond);
+	cl->entropy_full = calloc(nb, sizeof *cl->entropy_full);
+	cl->entropy = calloc(nb, sizeof *cl->entropy);
+	cl->discarded = calloc(nb, sizeof *cl->discarded);
+	if (!cl->bond_full || !cl->bond || !cl->entropy_full || !cl->entropy || !cl->discarded)
+		goto oom;
+	memcpy(cl->bond_full, a->bond, ((size_t)S + 1) * sizeof *a->bond);
+	if ((cl->norm = mpo_norm(a)) < 0 || !(c = mpo_clone(a)) || mpo_entropy(c, cl->entropy_full))
+		goto fail;
+	mpo_free(c);
+	c = NULL;
+	if (!(o->max_bond > 0 || o->cutoff > 0)) {
+		memcpy(cl->bond, a->bond, ((size_t)S + 1) * sizeof *a->bond);
+		memcpy(cl->entropy, cl->entropy_full, nb * sizeof *cl->entropy);
+		cl->params_mpo = mpo_nparams(a);
+		cl->rel_error_exact = 1;
+		snprintf(msg, sizeof msg, "an MpoLinear layer, kept as it is (no --bond or --cutoff)");
+		cl->note = dupstr(msg);
+		mpo_free(a);
+		return cl->note ? 0 : ir_error(g, n, "out of memory");
+	}
+	int64_t NK = a->rows * a->cols;
+	if (NK <= COMPRESS_DENSE_LIMIT) {
+		W0 = malloc((size_t)NK * sizeof *W0);
+		W1 = malloc((size_t)NK * sizeof *W1);
+		if (!W0 || !W1)
+			goto oom;
+		if (mpo_to_dense(a, W0))
+			goto fail;
+	}
+	mpo_trunc t = {o->max_bond, o->cutoff};
+	if ((cl->discarded_total = mpo_truncate(a, &t, cl->discarded)) < 0)
+		goto fail;
+	memcpy(cl->bond, a->bond, ((size_t)S + 1) * sizeof *a->bond);
+	cl->params_mpo = mpo_nparams(a);
+	if (!(c = mpo_clone(a)) || mpo_entropy(c, cl->entropy))
+		goto fail;
+	if (W0) {
+		if (mpo_to_dense(a, W1))
+			goto fail;
+		double d2 = 0, n2 = 0;
+		for (int64_t e = 0; e < NK; e++) {
+			d2 += (W0[e] - W1[e]) * (W0[e] - W1[e]);
+			n2 += W0[e] * W0[e];
+		}
+		cl->rel_error = n2 > 0 ? sqrt(d2 / n2) : sqrt(d2);
+		cl->rel_error_exact = 1;
+	} else {
+		cl->rel_error = sqrt(cl->discarded_total > 0 ? cl->discarded_total : 0);
+	}
+	/* The new cores, in place of the old constants where nothing else reads them. */
+	ir_dtype dt = n->in[0]->dtype;
+	for (int k = 0; k < S; k++) {
+		int64_t dims[4] = {a->bond[k], a->dout[k], a->din[k], a->bond[k + 1]};
+		ir_value *v = n->in[2 + k];
+		ir_tensor *tt = ir_tensor_new(g->arena, dt, 4, dims);
+		if (!tt)
+			goto oom;
+		for (int64_t e = 0; e < tt->numel; e++)
+			ir_tensor_set_f64(tt, e, a->core[k][e]);
+		if (shared_value(g, n, v))
+			v = n->in[2 + k] = ir_value_new(g, v->name);
+		v->konst = tt;
+		v->dtype = dt;
+		ir_shape_from_dims(&v->shape, 4, dims);
+	}
+	mpo_free(a);
+	mpo_free(c);
+	free(W0);
+	free(W1);
+	return 0;
+oom:
+	snprintf(msg, sizeof msg, "out of memory");
+	goto out;
+fail:
+	snprintf(msg, sizeof msg, "%s", la_last_error());
+out:
+	mpo_free(a);
+	mpo_free(c);
+	free(W0);
+	free(W1);
+	return ir_error(g, n, "cannot compress this MpoLinear: %s", msg);
+}
+
 static int compress_one(ir_graph *g, const select_layer *L, const compress_opts *o, compress_layer *cl,
 			char *dead)
 {
@@ -274,12 +439,18 @@ static int compress_one(ir_graph *g, const select_layer *L, const compress_opts 
 	ir_value *x = n->in[0], *bv = NULL;
 	ir_node *target = n;
 	char err[1024];
-	double *bias = NULL, *W = malloc((size_t)(N * K) * sizeof *W);
+	double *bias = NULL, *W = n->op == IR_OP_MpoLinear ? NULL : malloc((size_t)(N * K) * sizeof *W);
 	int rc = -1;
 	cl->name = dupstr(L->name);
 	cl->op = dupstr(L->op);
 	cl->weight = dupstr(L->weight);
 	cl->reason = dupstr(L->reason);
+	if (n->op == IR_OP_MpoLinear) {
+		free(W);
+		if (!cl->name || !cl->op || !cl->weight || !cl->reason)
+			return ir_error(g, n, "out of memory");
+		return compress_existing(g, L, o, cl);
+	}
 	if (!W || !cl->name || !cl->op || !cl->weight || !cl->reason || extract(L, W, &bias)) {
 		free(W);
 		return ir_error(g, n, "out of memory");

@@ -22,14 +22,16 @@ double mpolayer_max_params(int64_t N, int64_t K, int group, int max_bond);
 
 /* --------------------------------------------------------- select.c */
 
-/* A linear layer y = W x + b found in the graph: Gemm, or MatMul with an
- * optional bias Add fused. W is rows × cols = N × K (DESIGN.md §2). */
+/* A linear layer y = W x + b found in the graph: Gemm, MatMul with an
+ * optional bias Add fused, or an MpoLinear compressed before. W is rows ×
+ * cols = N × K (DESIGN.md §2). */
 typedef struct select_layer {
-	ir_node *node;        /* the Gemm or MatMul */
+	ir_node *node;        /* the Gemm, MatMul or MpoLinear */
 	ir_node *add;         /* the MatMul's bias Add fused into the layer, or NULL */
 	const char *name;     /* node name */
-	const char *op;       /* "Gemm", "MatMul" or "MatMul+Add" */
-	const char *weight;   /* the weight value's name ("" if there is none) */
+	const char *op;       /* "Gemm", "MatMul", "MatMul+Add" or "MpoLinear" */
+	const char *weight;   /* the weight value's name ("" if there is none, and
+	                         for MpoLinear) */
 	int64_t rows, cols;   /* N (out), K (in); 0 when unknown */
 	int eligible;         /* constant 2-D float weight, a form compress takes */
 	int selected;
@@ -99,11 +101,19 @@ typedef struct compress_result {
 
 /* Compress every selected layer of r into an MpoLinear node (in place of
  * the Gemm, or of the MatMul and its Add) and record what was done in out
- * (release with compress_free, also after an error). Shapes must be
- * inferred; run pass_infer afterwards. Returns the number of layers
- * rewritten, or -1 with ir_error. */
+ * (release with compress_free, also after an error). A selected MpoLinear
+ * stays as it is (its profile is recorded) unless o asks for truncation
+ * (max_bond or cutoff), which then truncates its cores in place; its
+ * group is its own. Shapes must be inferred; run pass_infer afterwards.
+ * Returns the number of layers rewritten, or -1 with ir_error. */
 int pass_compress(ir_graph *g, const select_result *r, const compress_opts *o, compress_result *out);
 void compress_free(compress_result *r);
+
+/* The MPO (in double) of an MpoLinear node n with constant cores, as
+ * mpo.h lays it out (rows, cols, group from the attributes), or NULL with
+ * ir_error (a core that is not constant or does not fit the layout, out of
+ * memory). Release with mpo_free. */
+struct mpo *compress_node_mpo(ir_graph *g, ir_node *n);
 
 /* The graph of --matrix: input "x" of dtype f32, shape [batch, K] with a
  * symbolic batch ("batch", set by --dim batch=B), one MpoLinear node "W"

@@ -9,7 +9,12 @@
  *   MatMul(X, B)   B a constant 2-D float matrix; its Add(·, b) is fused
  *                  when the MatMul result feeds only that Add, is not a
  *                  graph output, and b is a constant [.., 1, N] (or one
- *                  value) that leaves the shape unchanged.
+ *                  value) that leaves the shape unchanged;
+ *   MpoLinear      a layer compressed before (a model written back with
+ *                  --emit=onnx), with constant cores of X's float dtype and
+ *                  one qubit per site (group 1): compress keeps it as it is
+ *                  unless --bond / --cutoff truncate it, and the disentangle
+ *                  pass takes it as it stands.
  *
  * The auto rule picks the eligible layers whose sides are both ≥ min_dim
  * (64) and whose aspect ratio max(N,K)/min(N,K) is ≤ max_aspect (4): small
@@ -99,6 +104,37 @@ static void describe_gemm(ir_node *n, select_layer *L)
 		L->eligible = 1;
 }
 
+static void describe_mpolayer(ir_node *n, select_layer *L)
+{
+	const ir_value *x = n->in[0];
+	int64_t group = ir_attr_int(n, "group", 1);
+	L->op = "MpoLinear";
+	L->weight = "";
+	L->rows = ir_attr_int(n, "rows", 0) > 0 ? ir_attr_int(n, "rows", 0) : 0;
+	L->cols = ir_attr_int(n, "cols", 0) > 0 ? ir_attr_int(n, "cols", 0) : 0;
+	if (group != 1) {
+		snprintf(L->reason, sizeof L->reason,
+			 "not compressible: an MpoLinear with %lld qubits per site (group 1 only)", (long long)group);
+		return;
+	}
+	if (!is_float(x->dtype)) {
+		snprintf(L->reason, sizeof L->reason, "not compressible: dtype %s (f32 or f64 only)",
+			 ir_dtype_name(x->dtype));
+		return;
+	}
+	for (int k = 2; k < n->nin; k++)
+		if (!n->in[k] || !n->in[k]->konst || n->in[k]->dtype != x->dtype) {
+			snprintf(L->reason, sizeof L->reason,
+				 "not compressible: MpoLinear core %d is not a constant of the input's dtype", k - 2);
+			return;
+		}
+	if (n->nin > 1 && n->in[1] && !n->in[1]->konst) {
+		snprintf(L->reason, sizeof L->reason, "not compressible: the bias is not a constant");
+		return;
+	}
+	L->eligible = 1;
+}
+
 static void describe_matmul(ir_graph *g, ir_node *n, select_layer *L)
 {
 	const ir_value *a = n->in[0], *b = n->in[1], *y = n->out[0];
@@ -169,11 +205,17 @@ static void list_candidates(const select_result *r, char *buf, size_t len)
 		const select_layer *L = &r->layer[i];
 		if (!L->eligible)
 			continue;
-		k += (size_t)snprintf(buf + k, len - k, "%s'%s' (weight '%s', %lldx%lld)", k ? ", " : "",
-				      L->name, L->weight, (long long)L->rows, (long long)L->cols);
+		if (!*L->weight)
+			k += (size_t)snprintf(buf + k, len - k, "%s'%s' (%s, %lldx%lld)", k ? ", " : "", L->name,
+					      L->op, (long long)L->rows, (long long)L->cols);
+		else
+			k += (size_t)snprintf(buf + k, len - k, "%s'%s' (weight '%s', %lldx%lld)", k ? ", " : "",
+					      L->name, L->weight, (long long)L->rows, (long long)L->cols);
+		if (k >= len)
+			k = len - 1;
 	}
 	if (!k)
-		snprintf(buf, len, "none: the model has no Gemm / MatMul with a constant weight");
+		snprintf(buf, len, "none: the model has no Gemm / MatMul with a constant weight, nor an MpoLinear");
 }
 
 static void select_auto(const select_opts *o, select_result *r)
@@ -213,7 +255,7 @@ static void select_auto(const select_opts *o, select_result *r)
 					 est >= (double)dense ? ", no saving at this bond" : "");
 		}
 	}
-	r->rule = "auto: every Gemm or MatMul(+Add) with a constant weight whose sides are both at least "
+	r->rule = "auto: every Gemm or MatMul(+Add) with a constant weight (or MpoLinear) whose sides are both at least "
 		  "min_dim and whose aspect ratio is at most max_aspect; with more than 2 such layers, the "
 		  "ones reading the model input directly and the last one (the classifier) are skipped";
 }
@@ -226,13 +268,15 @@ int pass_select(ir_graph *g, const char *spec, const select_opts *o, select_resu
 		return ir_error(g, NULL, "out of memory");
 	for (int k = 0; k < g->nnodes; k++) {
 		ir_node *n = g->nodes[k];
-		if (n->op != IR_OP_Gemm && n->op != IR_OP_MatMul)
+		if (n->op != IR_OP_Gemm && n->op != IR_OP_MatMul && n->op != IR_OP_MpoLinear)
 			continue;
 		select_layer *L = &r->layer[r->n++];
 		L->node = n;
 		L->name = n->name;
 		if (n->op == IR_OP_Gemm)
 			describe_gemm(n, L);
+		else if (n->op == IR_OP_MpoLinear)
+			describe_mpolayer(n, L);
 		else
 			describe_matmul(g, n, L);
 		if (L->eligible && (L->rows < 1 || L->cols < 1)) {

@@ -261,5 +261,141 @@ else
 	echo "SKIP heal checks: $DATA/mnist not found"
 fi
 
+# ------------------------------------------- --sides (disentangling) on the MNIST fixture
+mkdir "$T/dis"
+DIS=(--layers=auto --bond=8 --sides=both --residual-bond=2 --gate-qubits=2 --depth=2 --sweeps=3)
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --sides=up
+expect dis-bad-sides 2 "--sides expects left, right or both"
+run "$FIXTURE" -o "$T/dis/m" --sides=both
+expect dis-sides-without-layers 2 "--sides needs --layers"
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --depth=3
+expect dis-flag-without-sides 2 "--depth needs --sides"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --gate-qubits=7
+expect dis-bad-gate-qubits 2 "--gate-qubits"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --gate-qubits=0
+expect dis-zero-gate-qubits 2 "--gate-qubits"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --depth=-1
+expect dis-bad-depth 2 "--depth"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --method=newton
+expect dis-bad-method 2 "--method expects variational or gradient"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --ansatz=ring
+expect dis-bad-ansatz 2 "--ansatz expects brick or stair"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --residual-bond=0
+expect dis-bad-residual-bond 2 "--residual-bond"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --sweeps=x
+expect dis-bad-sweeps 2 "--sweeps"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --tol=-1
+expect dis-bad-tol 2 "--tol"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --readout=noisy
+expect dis-bad-readout 2 "--readout expects exact, shots or classical"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --shots=0
+expect dis-bad-shots 2 "--shots"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --readout=classical --shots=10
+expect dis-shots-classical 2 "--shots does not apply"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --calib=mnist:/x
+expect dis-calib-variational 2 "--calib needs --method=gradient"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --method=gradient --calib=imagenet:/x
+expect dis-bad-calib 2 "--calib expects"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --calib-limit=10
+expect dis-calib-limit-without-calib 2 "--calib-limit needs --calib"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --method=gradient --restarts=2
+expect dis-restarts-gradient 2 "--restarts needs --method=variational"
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --seed=3
+expect seed-without-heal-or-sides 2 "--seed needs --heal or --sides"
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --emit=c,qasm3
+expect dis-bad-emit 2 "qasm3"
+no_files dis-usage-no-files "$T/dis"
+# a failure inside the pipeline (calibration data missing) leaves nothing
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --method=gradient --calib="mnist:$T/absent"
+expect dis-calib-missing 1 "--calib"
+no_files dis-calib-missing-no-files "$T/dis"
+
+# the compile: C, header, report and one OpenQASM 3 program per stage (V then U)
+run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}"
+expect dis-compile 0
+if [ "$(ls -A "$T/dis" | sort | tr '\n' ' ')" = "m.c m.h m.json m.stage0.qasm m.stage1.qasm " ]; then
+	pass dis-files
+else
+	fail dis-files "$T/dis holds '$(ls -A "$T/dis" | tr '\n' ' ')'"
+fi
+if [ ! -s "$T/err" ]; then pass dis-quiet-off-terminal; else fail dis-quiet-off-terminal "stderr not empty"; fi
+if head -1 "$T/dis/m.stage0.qasm" | grep -q '^OPENQASM 3.0;' && grep -q 'qubit\[9\] q;' "$T/dis/m.stage1.qasm" &&
+	grep -q 'qnn_stage_run' "$T/dis/m.c"; then
+	pass dis-qasm
+else
+	fail dis-qasm "the stage programs or their use in m.c are missing"
+fi
+J=$T/dis/m.json
+if grep -q '"disentangle": {' "$J" && grep -q '"name": "/fc2/Gemm"' "$J" && grep -q '"stage_v": 0' "$J" &&
+	grep -q '"stage_u": 1' "$J" && grep -q '"sides": "both"' "$J" && grep -q '"overlap_trunc"' "$J" &&
+	grep -q '"entropy_after"' "$J" && grep -q '"history"' "$J" && grep -q '"residual_bond": 2' "$J" &&
+	grep -q '"file": ".*m.stage1.qasm"' "$J"; then
+	pass dis-report
+else
+	fail dis-report "m.json lacks the disentangle section or its fields"
+fi
+if command -v python3 >/dev/null; then
+	if python3 - "$J" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["disentangle"]
+L = d["layers"][0]
+ok = (L["overlap"] >= L["overlap_trunc"] - 1e-12 and L["gates_u"] > 0 and L["gates_v"] > 0
+      and len(L["history"]) == L["sweeps"] + 1 and [s["stage"] for s in d["stages"]] == [0, 1]
+      and d["ansatz"] == {"layout": "brick", "gate_qubits": 2, "depth": 2, "one_body": False})
+sys.exit(0 if ok else 1)
+PY
+	then pass dis-report-values; else fail dis-report-values "overlap, gates, history or stages"; fi
+fi
+# -v: one summary line per layer; -q: silence
+run "$FIXTURE" -o "$T/dis/v" "${DIS[@]}" -v --emit=c
+expect dis-verbose 0 "qnnc: disentangled '/fc2/Gemm' (256x256, 8+8 qubits, both): overlap"
+run "$FIXTURE" -o "$T/dis/q" "${DIS[@]}" -q --emit=c
+if [ $rc = 0 ] && [ ! -s "$T/err" ]; then pass dis-q; else fail dis-q "exit $rc or stderr not empty"; fi
+# one side, qasm2 with bound angles, classical read-out (no runtime in the C)
+mkdir "$T/dis1"
+run "$FIXTURE" -o "$T/dis1/m" --layers=auto --bond=8 --sides=left --depth=1 --sweeps=2 \
+	--readout=classical --emit=c,qasm2
+expect dis-left-classical 0
+if [ "$(ls -A "$T/dis1" | sort | tr '\n' ' ')" = "m.c m.h m.stage0.qasm2 " ] &&
+	head -1 "$T/dis1/m.stage0.qasm2" | grep -q '^OPENQASM 2.0;' &&
+	grep -q 'bound to the input x = (1, ..., 1)' "$T/dis1/m.stage0.qasm2" && ! grep -q qnnrt "$T/dis1/m.c"; then
+	pass dis-left-files
+else
+	fail dis-left-files "$T/dis1 holds '$(ls -A "$T/dis1" | tr '\n' ' ')' (or a runtime call in m.c)"
+fi
+# the compressed model written back as ONNX is disentangled by name (an MpoLinear layer)
+mkdir "$T/dis2"
+run "$FIXTURE" -o "$T/dis2/c" --layers=/fc2/Gemm --bond=8 --emit=onnx
+run "$T/dis2/c.onnx" -o "$T/dis2/d" --layers=/fc2/Gemm --sides=right --depth=1 --sweeps=2 --emit=report,onnx
+expect dis-from-mpolinear 0
+if grep -q '"op": "MpoLinear"' "$T/dis2/d.json" && grep -q '"stage_v": 0' "$T/dis2/d.json" &&
+	grep -q Circuit "$T/dis2/d.onnx"; then
+	pass dis-from-mpolinear-report
+else
+	fail dis-from-mpolinear-report "d.json or d.onnx lack the MpoLinear layer or its circuit"
+fi
+run run "$T/dis2/d.onnx" --input "$SET/input_0.pb" --output-dir "$T/dis2/run" -q
+if [ "$rc" = 0 ] && [ -s "$T/dis2/run/output_0.pb" ]; then pass dis-onnx-runs; else fail dis-onnx-runs "exit $rc"; fi
+if [ -d "$DATA/mnist" ]; then
+	run "$FIXTURE" -o "$T/dis/e" "${DIS[@]}" --emit=report --eval="mnist:$DATA/mnist" \
+		--preprocess=mean:0.1307,std:0.3081
+	expect dis-eval 0 "disentangled"
+	if grep -q '"disentangled": {' "$T/dis/e.json" && grep -q '"agreement_disentangled"' "$T/dis/e.json"; then
+		pass dis-eval-report
+	else
+		fail dis-eval-report "e.json lacks eval.disentangled"
+	fi
+	run "$FIXTURE" -o "$T/dis/g" --layers=auto --bond=8 --sides=both --depth=1 --sweeps=10 --method=gradient \
+		--calib="mnist:$DATA/mnist" --calib-limit=64 --preprocess=mean:0.1307,std:0.3081 --emit=report
+	expect dis-gradient-calib 0
+	if grep -q '"calib_rows": 64' "$T/dis/g.json" && grep -q '"method": "gradient"' "$T/dis/g.json"; then
+		pass dis-gradient-calib-report
+	else
+		fail dis-gradient-calib-report "g.json lacks calib_rows 64 or the method"
+	fi
+else
+	echo "SKIP disentangling eval checks: $DATA/mnist not found"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
