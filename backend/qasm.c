@@ -51,10 +51,30 @@ typedef struct {
 	unsigned char pend[QASM_MAX_QUBITS + 1];
 	unsigned char used[QASM_MAX_QUBITS + 1];
 	double phase;
+	/* Depth: per qubit, the layer of its last gate, over the whole
+	 * program and over the gates outside the state preparation. */
+	long lay[QASM_MAX_QUBITS + 1], lay_circ[QASM_MAX_QUBITS + 1];
 } qw;
 
-static void qw_count(qw *w, int two)
+/* A gate on a (and b, -1 for none) takes the layer after the latest of its
+ * qubits' layers (ASAP scheduling, every gate one time step). */
+static void qw_layer(long *lay, long *depth, int a, int b)
 {
+	long t = lay[a] + 1;
+	if (b >= 0 && lay[b] + 1 > t)
+		t = lay[b] + 1;
+	lay[a] = t;
+	if (b >= 0)
+		lay[b] = t;
+	if (t > *depth)
+		*depth = t;
+}
+
+static void qw_count(qw *w, int two, int a, int b)
+{
+	qw_layer(w->lay, &w->st.depth, a, b);
+	if (!w->in_prep)
+		qw_layer(w->lay_circ, &w->st.circuit_depth, a, b);
 	if (two) {
 		w->st.cx++;
 		w->st.prep_cx += w->in_prep;
@@ -103,7 +123,7 @@ static void qw_put1(qw *w, const char *name, const char *angle, int q)
 		fprintf(w->f, "%s ", name);
 	qw_qubit(w, q);
 	fputs(";\n", w->f);
-	qw_count(w, 0);
+	qw_count(w, 0, q, -1);
 }
 
 static void qw_put_cx(qw *w, int c, int t)
@@ -113,7 +133,7 @@ static void qw_put_cx(qw *w, int c, int t)
 	fputs(", ", w->f);
 	qw_qubit(w, t);
 	fputs(";\n", w->f);
-	qw_count(w, 1);
+	qw_count(w, 1, c, t);
 }
 
 /* ------------------------------------------------------------ native basis */

@@ -75,6 +75,8 @@ typedef struct {
 	long oneq;	/* one-qubit gates, state preparation and read-out h included */
 	long prep_cx;	/* of which in the state preparation */
 	long prep_oneq;
+	long depth;	/* layers of the whole program (every gate one step, ASAP) */
+	long circuit_depth; /* the same without the state preparation */
 	int ninputs;	/* input declarations: 2^n - 1 with stateprep (OpenQASM 3), else 0
 			 * (also in OpenQASM 2, where the angles are bound) */
 } qasm_stats;

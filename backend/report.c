@@ -562,6 +562,8 @@ static void write_dis(json_writer *w, const report_dis *d)
 		json_kint(w, "one_qubit", st->stats.oneq);
 		json_kint(w, "prep_cx", st->stats.prep_cx);
 		json_kint(w, "prep_one_qubit", st->stats.prep_oneq);
+		json_kint(w, "depth", st->stats.depth);
+		json_kint(w, "circuit_depth", st->stats.circuit_depth);
 		json_kint(w, "inputs", st->stats.ninputs);
 		json_kstring(w, "file", st->file);
 		json_end(w);

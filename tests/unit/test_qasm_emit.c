@@ -599,6 +599,47 @@ static void test_errors_forms(void)
 	expect_error2(&g, 1, 1, &ro, NULL, "sites 2..2 outside the register of 1 qubits");
 }
 
-TEST_MAIN({"matrix_action", test_matrix_action}, {"site_order", test_site_order},
+/* Depth: Ry gates on three different qubits form one layer; a 2-qubit
+ * gate after them adds its CX layers; the state preparation of 3 qubits is
+ * one chain on the top qubit's controls (depth counted, not circuit_depth). */
+static void test_depth(void)
+{
+	double r[3][4], cx2[16];
+	for (int i = 0; i < 3; i++) {
+		double a = 0.3 + 0.2 * i;
+		r[i][0] = cos(a), r[i][1] = -sin(a), r[i][2] = sin(a), r[i][3] = cos(a);
+	}
+	/* CX with control on the gate's qubit 1 (site 1): det -1, a bare CX. */
+	for (int i = 0; i < 16; i++)
+		cx2[i] = 0;
+	cx2[0 * 4 + 0] = cx2[1 * 4 + 1] = cx2[2 * 4 + 3] = cx2[3 * 4 + 2] = 1;
+	qasm_gate g[3] = {{1, 1, r[0]}, {1, 2, r[1]}, {1, 3, r[2]}};
+	qasm_stats st;
+	qasm_options o = {.measure = 1, .stats = &st};
+	char err[256];
+	char *t = emit_any(g, 3, 3, &o, NULL, 0, err, sizeof err);
+	ASSERT(t != NULL);
+	ASSERT(st.oneq == 3 && st.cx == 0);
+	ASSERT(st.depth == 1 && st.circuit_depth == 1);
+	free(t);
+	qasm_gate g2[4] = {{1, 1, r[0]}, {1, 2, r[1]}, {1, 3, r[2]}, {2, 1, cx2}};
+	t = emit_any(g2, 4, 3, &o, NULL, 0, err, sizeof err);
+	ASSERT(t != NULL);
+	/* The 2-qubit gate waits for both of its qubits: depth >= 2, and at
+	 * most one step per gate emitted on those two qubits. */
+	ASSERT(st.circuit_depth >= 2 && st.circuit_depth <= st.oneq + st.cx);
+	ASSERT(st.depth == st.circuit_depth);
+	free(t);
+	o.stateprep = 1;
+	t = emit_any(g, 3, 3, &o, NULL, 0, err, sizeof err);
+	ASSERT(t != NULL);
+	/* The preparation (7 ry, 6 cx) is sequential on q[0] except its first
+	 * stages; the circuit's Ry layer comes after it. */
+	ASSERT(st.circuit_depth == 1);
+	ASSERT(st.depth > st.circuit_depth && st.depth <= st.oneq + st.cx);
+	free(t);
+}
+
+TEST_MAIN({"depth", test_depth}, {"matrix_action", test_matrix_action}, {"site_order", test_site_order},
 	  {"stateprep", test_stateprep}, {"errors", test_errors}, {"isa", test_isa},
 	  {"readout", test_readout}, {"qasm2", test_qasm2}, {"errors_forms", test_errors_forms})
