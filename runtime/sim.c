@@ -620,8 +620,35 @@ static void radix53(uint64_t *a, uint64_t *tmp, size_t n)
 	free(cnt); /* 4 passes: the sorted keys are back in the caller's a */
 }
 
+/* States up to this many amplitudes are sampled by binary search. */
+#ifndef QSIM_SEARCH_MAX_DIM
+#define QSIM_SEARCH_MAX_DIM ((size_t)1 << 20)
+#endif
+
+/* Bin of the uniform u in [0, total): the smallest i with u < c[i+1],
+ * capped at last (c[i] = prefix sums of the probabilities in index order),
+ * which is where the sorted scan below lands, bit for bit. */
+static size_t bin_of(const double *c, size_t last, double u)
+{
+	size_t lo = 0, hi = last; /* answer in [lo, hi] */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c[mid + 1] <= u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Draw shots basis indices; emit(ctx, index, multiplicity) in ascending
- * index order within each chunk. */
+ * index order within each chunk. Each shot is a 53-bit uniform u mapped to
+ * the bin with cum_i <= u·total < cum_i + p_i (cumulative sums in index
+ * order, the last nonzero bin taking the rest). Two equivalent ways, chosen
+ * by size, give identical counts: for states up to 2^20 amplitudes a
+ * binary search in the prefix sums (O(shots log dim)); beyond, sorting the
+ * uniforms and one scan of the state (O(shots + dim), no prefix array of
+ * the state's size). */
 int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 		void (*emit)(void *ctx, uint64_t idx, uint64_t mult), void *ctx)
 {
@@ -637,13 +664,36 @@ int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 	if (!(total > 0) || !isfinite(total))
 		return QNN_EARG;
 	size_t chunk = (size_t)shots < ((size_t)1 << 20) ? (size_t)shots : (size_t)1 << 20;
-	uint64_t *keys = malloc(2 * (chunk ? chunk : 1) * sizeof *keys);
-	if (!keys)
+	int by_search = dim <= QSIM_SEARCH_MAX_DIM;
+	uint64_t *keys = by_search ? NULL : malloc(2 * (chunk ? chunk : 1) * sizeof *keys);
+	double *c = by_search ? malloc((last + 2) * sizeof *c) : NULL;
+	uint64_t *mult = by_search ? calloc(last + 1, sizeof *mult) : NULL;
+	if (by_search ? !c || !mult : !keys) {
+		free(keys);
+		free(c);
+		free(mult);
 		return QNN_ENOMEM;
+	}
+	if (by_search) {
+		c[0] = 0;
+		for (size_t i = 0; i <= last; i++)
+			c[i + 1] = c[i] + prob(s, i);
+	}
 	qnn_rng rng;
 	qnn_rng_seed(&rng, seed);
 	for (long done = 0; done < shots;) {
 		size_t m = (size_t)(shots - done) < chunk ? (size_t)(shots - done) : chunk;
+		if (by_search) {
+			for (size_t j = 0; j < m; j++)
+				mult[bin_of(c, last, (double)(qnn_rng_next(&rng) >> 11) * 0x1p-53 * total)]++;
+			for (size_t i = 0; i <= last; i++)
+				if (mult[i]) {
+					emit(ctx, i, mult[i]);
+					mult[i] = 0;
+				}
+			done += (long)m;
+			continue;
+		}
 		for (size_t j = 0; j < m; j++)
 			keys[j] = qnn_rng_next(&rng) >> 11;
 		radix53(keys, keys + chunk, m);
@@ -653,18 +703,20 @@ int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 			double u = (double)keys[j] * 0x1p-53 * total;
 			while (i < last && cum + prob(s, i) <= u)
 				cum += prob(s, i++);
-			uint64_t mult = 0;
+			uint64_t mlt = 0;
 			/* every following uniform below the bin's upper edge */
 			double edge = cum + prob(s, i);
 			while (j < m && (i == last || (double)keys[j] * 0x1p-53 * total < edge)) {
-				mult++;
+				mlt++;
 				j++;
 			}
-			emit(ctx, i, mult);
+			emit(ctx, i, mlt);
 		}
 		done += (long)m;
 	}
 	free(keys);
+	free(c);
+	free(mult);
 	return 0;
 }
 
