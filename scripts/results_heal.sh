@@ -87,23 +87,18 @@ import json, os, sys
 
 out, root, data, epochs = sys.argv[1:5]
 runs = sys.argv[5:]
+sys.path.insert(0, os.path.join(root, "scripts"))
+from results_section import eval_accuracy, load_report, write_section  # noqa: E402
 BEGIN, END = "<!-- heal:begin -->", "<!-- heal:end -->"
 
 def fail(msg):
     sys.exit("results_heal.sh: " + msg)
 
 def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        fail(f"{path}: {e}")
+    return load_report(path, "results_heal.sh")
 
 def acc(rep, which, path):
-    sec = (rep.get("eval") or {}).get(which)
-    if not isinstance(sec, dict) or not isinstance(sec.get("accuracy"), (int, float)):
-        fail(f"{path}: no eval.{which}.accuracy in the report")
-    return sec["accuracy"]
+    return eval_accuracy(rep, which, path, "results_heal.sh")
 
 def pct(x):
     return f"{100 * x:.2f}%"
@@ -175,7 +170,5 @@ for name in order:
 lines.append(END)
 section = "\n".join(lines) + "\n"
 
-sys.path.insert(0, os.path.join(root, "scripts"))
-from results_section import write_section  # noqa: E402
 write_section(out, BEGIN, END, section, "results_heal.sh")
 EOF

@@ -222,6 +222,8 @@ import json, os, re, sys
 
 out, root, epochs, subset = sys.argv[1:5]
 runs = sys.argv[5:]
+sys.path.insert(0, os.path.join(root, "scripts"))
+from results_section import eval_accuracy, load_report, write_section  # noqa: E402
 BEGIN, END = "<!-- hybrid:begin -->", "<!-- hybrid:end -->"
 
 
@@ -230,18 +232,11 @@ def fail(msg):
 
 
 def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        fail(f"{path}: {e}")
+    return load_report(path, "results_hybrid.sh")
 
 
 def acc(rep, which, path):
-    sec = (rep.get("eval") or {}).get(which)
-    if not isinstance(sec, dict) or not isinstance(sec.get("accuracy"), (int, float)):
-        fail(f"{path}: no eval.{which}.accuracy in the report")
-    return sec["accuracy"]
+    return eval_accuracy(rep, which, path, "results_hybrid.sh")
 
 
 def pct(x):
@@ -546,7 +541,5 @@ for name in order:
 lines.append(END)
 section = "\n".join(lines) + "\n"
 
-sys.path.insert(0, os.path.join(root, "scripts"))
-from results_section import write_section  # noqa: E402
 write_section(out, BEGIN, END, section, "results_hybrid.sh")
 EOF

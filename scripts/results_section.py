@@ -3,8 +3,28 @@
 Used by the results_*.sh scripts: each owns the text between its
 <!-- NAME:begin --> and <!-- NAME:end --> markers and leaves the rest of
 the file alone; the file is created with a header when missing and
-written through a temporary file."""
+written through a temporary file. The report readers below are shared by
+the scripts that read qnnc's JSON reports."""
+import json
 import os
+import sys
+
+
+def load_report(path, who):
+    """The JSON report at path, or exit naming the script and the file."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"{who}: {path}: {e}")
+
+
+def eval_accuracy(rep, which, path, who):
+    """eval.<which>.accuracy of a report (a fraction), or exit."""
+    sec = (rep.get("eval") or {}).get(which)
+    if not isinstance(sec, dict) or not isinstance(sec.get("accuracy"), (int, float)):
+        sys.exit(f"{who}: {path}: no eval.{which}.accuracy in the report")
+    return sec["accuracy"]
 
 
 def write_section(out, begin, end, section, who):
@@ -29,4 +49,4 @@ def write_section(out, begin, end, section, who):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, out)
-    print(f"{who}: wrote {out}", file=__import__("sys").stderr)
+    print(f"{who}: wrote {out}", file=sys.stderr)
