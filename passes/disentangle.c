@@ -4,7 +4,8 @@
  * activations), and is rewritten into Circuit / MpoLinear / Circuit nodes.
  *
  * The numerics run on the layer's MPO in double, read from its f32 (or
- * f64) cores. The gates go into the graph as f64 constants, exactly as
+ * f64) cores; small layers (opts.dense_max) run the variational method on
+ * the dense matrix instead, the oracle path of the same method. The gates go into the graph as f64 constants, exactly as
  * found; M' is stored in the layer's dtype like any MpoLinear core.
  */
 #include "disentangle.h"
@@ -27,6 +28,7 @@ void disentangle_defaults(disentangle_opts *o)
 	dis_defaults(&o->dis);
 	o->method = DISENTANGLE_VARIATIONAL;
 	o->calib_limit = 512;
+	o->dense_max = (int64_t)1 << 20;
 }
 
 const char *disentangle_sides_name(int sides)
@@ -496,8 +498,18 @@ int pass_disentangle(ir_graph *g, const select_result *sel, const disentangle_op
 		progress_start(&sc.bar, stderr, sc.label, sc.total, o->quiet);
 		progress_update(&sc.bar, 0, "%s", o->method == DISENTANGLE_VARIATIONAL && d.anneal &&
 				d.residual_bond > 1 ? "annealing" : "starting");
-		int bad = o->method == DISENTANGLE_GRADIENT ? dis_gradient(W, X[i], xrows[i], &d, &D->r)
-							    : dis_explicit(W, &d, &D->r);
+		int bad;
+		if (o->method == DISENTANGLE_GRADIENT) {
+			bad = dis_gradient(W, X[i], xrows[i], &d, &D->r);
+		} else if (W->rows * W->cols <= o->dense_max) {
+			double *Wd = malloc((size_t)(W->rows * W->cols) * sizeof *Wd);
+			bad = !Wd || mpo_to_dense(W, Wd) || dis_dense_explicit(Wd, W->rows, W->cols, &d, &D->r);
+			if (!Wd)
+				la_set_error("out of memory");
+			free(Wd);
+		} else {
+			bad = dis_explicit(W, &d, &D->r);
+		}
 		progress_finish(&sc.bar, 0, NULL);
 		mpo_free(W);
 		if (bad) {

@@ -313,6 +313,43 @@ static void rewrite_case(ir_dtype t, int sides, double tol)
 }
 
 static void test_both_f64(void) { rewrite_case(IR_F64, DIS_BOTH, 1e-9); }
+
+/* Small layers take the dense path by default (dense_max); the MPO path
+ * (dense_max = 0) is the same method: same sweeps, overlaps and gates. */
+static void test_dense_vs_mpo(void)
+{
+	disentangle_result dr[2];
+	const dis_result *r[2];
+	ir_graph *g[2];
+	for (int p = 0; p < 2; p++) {
+		compress_result cr;
+		disentangle_opts o;
+		g[p] = gemm_graph(IR_F64, 0, 11);
+		ASSERT(!compress(g[p], "lin", 0, 1, &cr));
+		opts_for(&o, DIS_BOTH, 2, 2, 10);
+		if (p)
+			o.dense_max = 0;
+		ASSERT(disentangle(g[p], "lin", &o, &dr[p]) == 1);
+		r[p] = &dr[p].layer[0].r;
+		compress_free(&cr);
+	}
+	ASSERT(r[0]->nsweeps == r[1]->nsweeps && r[0]->nhist == r[1]->nhist);
+	for (int h = 0; h < r[0]->nhist; h++)
+		ASSERT_NEAR(r[0]->hist[h].overlap, r[1]->hist[h].overlap, 1e-8);
+	ASSERT_NEAR(r[0]->overlap, r[1]->overlap, 1e-8);
+	double dmax = 0;
+	for (int s = 0; s < 2; s++) {
+		const dis_circuit *a = s ? r[0]->u : r[0]->v, *b = s ? r[1]->u : r[1]->v;
+		ASSERT(a && b && a->nparams == b->nparams);
+		for (int64_t e = 0; e < a->nparams; e++)
+			dmax = fmax(dmax, fabs(a->data[e] - b->data[e]));
+	}
+	ASSERT(dmax < 1e-6);
+	for (int p = 0; p < 2; p++) {
+		disentangle_free(&dr[p]);
+		ir_graph_free(g[p]);
+	}
+}
 static void test_both_f32(void) { rewrite_case(IR_F32, DIS_BOTH, 1e-5); }
 static void test_left(void) { rewrite_case(IR_F64, DIS_LEFT, 1e-9); }
 static void test_right(void) { rewrite_case(IR_F32, DIS_RIGHT, 1e-5); }
@@ -609,7 +646,7 @@ static void test_calib(void)
 	ds_free(d);
 }
 
-TEST_MAIN({"both_f64", test_both_f64}, {"both_f32", test_both_f32}, {"left", test_left},
+TEST_MAIN({"both_f64", test_both_f64}, {"dense_vs_mpo", test_dense_vs_mpo}, {"both_f32", test_both_f32}, {"left", test_left},
 	  {"right", test_right}, {"stages", test_stages}, {"padded", test_padded},
 	  {"select_compress", test_select_compress}, {"bad", test_bad}, {"gradient", test_gradient},
 	  {"matmul_add", test_matmul_add},
