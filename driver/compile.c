@@ -292,6 +292,13 @@ static void heal_finish(options *o)
 		h->batch = 128;
 	if (!heal_value(o, "train"))
 		h->scope = TRAIN_LAYER;
+	/* A rewritten layer trained alone (a few hundred to a few thousand
+	 * parameters, the rest frozen) wants ten times the step of whole-network
+	 * fine-tuning: on the MNIST MLP, 2 epochs, adam 0.001 -> 0.01 lifts
+	 * k=2 D=2 chi'=1 from 62.1% to 83.7% and plain chi=1 from 41.9% to
+	 * 73.3%; sgd 0.01 -> 0.1 lifts chi=1 from 32.7% to 64.3%. */
+	if (h->scope == TRAIN_LAYER && !heal_value(o, "lr"))
+		h->optim.lr *= 10;
 	h->preprocess = o->preprocess;
 	h->threads = o->threads;
 	h->quiet = o->quiet;

@@ -223,7 +223,7 @@ import json, os, re, sys
 out, root, epochs, subset = sys.argv[1:5]
 runs = sys.argv[5:]
 sys.path.insert(0, os.path.join(root, "scripts"))
-from results_section import eval_accuracy, load_report, write_section  # noqa: E402
+from results_section import eval_accuracy, load_report, lr_text, write_section  # noqa: E402
 BEGIN, END = "<!-- hybrid:begin -->", "<!-- hybrid:end -->"
 
 
@@ -286,7 +286,7 @@ def count_cx(path):
     return n
 
 
-sets, order, version, recipe = {}, [], None, None
+sets, order, version, recipe, lrs = {}, [], None, None, {}
 for run in runs:
     name, model, layer, pre, kind, cfg, train, d = run.split("|")
     path = os.path.join(d, "model.json")
@@ -296,6 +296,7 @@ for run in runs:
     if not isinstance(heal, dict):
         fail(f"{path}: no 'heal' section in the report")
     recipe = recipe or heal.get("recipe")
+    lrs.setdefault(train, (heal.get("recipe") or {}).get("lr"))
     if name not in sets:
         sets[name] = {"model": model, "layer": layer, "pre": pre, "rows": {}, "order": [], "original": None,
                       "identity_plain": None, "dense": None, "command": None}
@@ -413,7 +414,7 @@ lines = [
     "1-qubit layers in between, residual MPO M' of bond χ'); U and V become the two quantum stages of "
     "the generated program (8 data qubits + 1 read-out ancilla each). Every model is then healed for "
     f"{epochs} epoch{'s' if epochs != '1' else ''} with the same recipe (optimizer {rc.get('optimizer', '?')}, "
-    f"lr {rc.get('lr', '?')}, {rc.get('schedule', '?')} schedule, batch {rc.get('batch', '?')}, seed "
+    f"{lr_text(lrs)}, {rc.get('schedule', '?')} schedule, batch {rc.get('batch', '?')}, seed "
     f"{rc.get('seed', '?')}, {rc.get('blas_threads', '?')} BLAS thread{'s' if rc.get('blas_threads') != 1 else ''}, "
     "no augmentation) in two protocols: `--train=layer` (only the rewritten layer learns — gates, M' and "
     "bias — the rest of the network is frozen: what the layer can express) and `--train=all` (every weight). "

@@ -27,6 +27,19 @@ def eval_accuracy(rep, which, path, who):
     return sec["accuracy"]
 
 
+def lr_text(lrs):
+    """The learning rates of a table's healing runs, {"layer": lr, "all": lr}
+    (one per --train protocol, from the reports' heal.recipe.lr), as text:
+    "lr 0.01 with --train=layer, 0.001 with --train=all", or "lr X" when
+    the protocols agree."""
+    vals = {k: v for k, v in lrs.items() if v is not None}
+    if not vals:
+        return "lr ?"
+    if len(set(vals.values())) == 1:
+        return f"lr {next(iter(vals.values()))}"
+    return "lr " + ", ".join(f"{vals[k]} with `--train={k}`" for k in ("layer", "all") if k in vals)
+
+
 def write_section(out, begin, end, section, who):
     text = ""
     if os.path.exists(out):

@@ -251,6 +251,24 @@ if [ -d "$DATA/mnist" ]; then
 	else
 		fail heal-deterministic "two identical runs gave different m.c"
 	fi
+	# default learning rate: adam 0.001 for --train=all (run a), ten times
+	# that for --train=layer (the default scope); --lr always wins
+	run "$FIXTURE" -o "$T/heal/l" --layers=/fc2/Gemm --bond=4 --heal="mnist:$DATA/mnist" "$PRE" \
+		--heal-limit=256 --emit=report
+	# the recipe's lr is the first numeric "lr" (the options echo is a string)
+	lr_of() { grep -o '"lr": [0-9][0-9.e-]*' "$1" | head -1 | awk '{ printf "%g", $2 }'; }
+	lr_layer=$(lr_of "$T/heal/l.json")
+	run "$FIXTURE" -o "$T/heal/l" --layers=/fc2/Gemm --bond=4 --heal="mnist:$DATA/mnist" "$PRE" \
+		--heal-limit=256 --emit=report --lr=0.003
+	lr_given=$(lr_of "$T/heal/l.json")
+	lr_all=$(lr_of "$T/heal/a/m.json")
+	if [ "$lr_layer" = 0.01 ] && [ "$lr_given" = 0.003 ] && [ "$lr_all" = 0.001 ] &&
+		grep -q '"train": "layer"' "$T/heal/l.json"; then
+		pass heal-default-lr
+	else
+		fail heal-default-lr "recipe lr: layer '$lr_layer', --lr=0.003 '$lr_given', all '$lr_all'"
+	fi
+	rm -f "$T/heal/l.json"
 	run "$FIXTURE" -o "$T/heal/m" --layers=/fc2/Gemm --bond=4 --emit=c
 	if [ $rc = 0 ] && ! cmp -s "$T/heal/m.c" "$T/heal/a/m.c"; then
 		pass heal-weights-emitted
