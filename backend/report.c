@@ -273,6 +273,7 @@ static void write_layer(json_writer *w, const compress_layer *L)
 	json_kdouble(w, "rel_error", L->rel_error);
 	json_kstring(w, "rel_error_method", L->rel_error_exact ? "exact" : "estimated: sqrt(discarded_total)");
 	json_kstring(w, "note", L->note);
+	json_kdouble(w, "seconds", L->seconds);
 	json_end(w);
 }
 
@@ -297,16 +298,19 @@ static void write_compression(json_writer *w, const compress_result *c)
 	json_key(w, "layers");
 	json_array(w, 0);
 	int64_t dense = 0, mpo = 0;
+	double seconds = 0;
 	for (int i = 0; i < c->n; i++) {
 		write_layer(w, &c->layer[i]);
 		dense += c->layer[i].params_dense;
 		mpo += c->layer[i].params_mpo;
+		seconds += c->layer[i].seconds;
 	}
 	json_end(w);
 	json_key(w, "total");
 	json_object(w);
 	json_kint(w, "params_dense", dense);
 	json_kint(w, "params_mpo", mpo);
+	json_kdouble(w, "seconds", seconds);
 	json_end(w);
 	json_end(w);
 }

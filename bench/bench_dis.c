@@ -27,6 +27,7 @@
 #include "../passes/dis.h"
 #include "../passes/la.h"
 #include "../passes/mpo.h"
+#include "../passes/progress.h"
 
 static ds_rng rng = {42};
 
@@ -102,8 +103,8 @@ static double svd_seconds(const double *W, int64_t N)
 	double *U = malloc(nn * sizeof *U), *Vt = malloc(nn * sizeof *Vt);
 	double *S = malloc((size_t)N * sizeof *S), t = -1;
 	if (U && Vt && S) {
-		t = dis_now();
-		t = la_svd(W, N, N, U, S, Vt) ? -1 : dis_now() - t;
+		t = progress_now();
+		t = la_svd(W, N, N, U, S, Vt) ? -1 : progress_now() - t;
 	}
 	free(U);
 	free(Vt);
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
 	       "gate bond cap %d, 1 BLAS thread\n", sweeps, cap);
 	printf("%-13s %-16s %8s %9s  %-22s %9s %9s %8s %8s %9s\n", "layer", "input", "maxbond",
 	       "s/sweep", "baseline", "base s", "ratio", "overlap", "trunc", "discarded");
-	double t0 = dis_now();
+	double t0 = progress_now();
 	for (int n = 8; n <= 12; n += 4) {
 		int64_t N = (int64_t)1 << n;
 		double *W = malloc(sizeof(double) * (size_t)(N * N));
@@ -165,10 +166,10 @@ int main(int argc, char **argv)
 	if (!T)
 		return fail("2^16 MPO");
 	const mpo_trunc tr = {4, 0};
-	double tt = dis_now();
+	double tt = progress_now();
 	if (mpo_truncate(T, &tr, NULL) < 0)
 		return fail("truncation");
-	tt = dis_now() - tt;
+	tt = progress_now() - tt;
 	mpo_free(T);
 	if (row("65536^2", "MPO chi=32 only", (int64_t)1 << 16, W, NULL, cap, sweeps,
 		"TT-SVD to chi'=4", tt))
@@ -177,6 +178,6 @@ int main(int argc, char **argv)
 	la_release();
 	printf("ratio = s/sweep / baseline s; overlap after %d sweeps (trunc: plain truncation "
 	       "to chi'); discarded: weight dropped by the gate bond cap\ntotal %.1f s\n", sweeps,
-	       dis_now() - t0);
+	       progress_now() - t0);
 	return 0;
 }

@@ -7,17 +7,10 @@
  * original and the compressed one. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../passes/la.h"
+#include "../passes/progress.h"
 #include "driver.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct epoch_ctx {
 	const drv_heal_opts *o;
@@ -139,10 +132,10 @@ int drv_heal_run(const drv_heal_opts *o, ir_graph *g, drv_heal *h)
 	epoch_ctx ctx = {o, h};
 	c.on_epoch = on_epoch;
 	c.ctx = &ctx;
-	double t0 = now_seconds();
+	double t0 = progress_now();
 	if (train_fit(m, train, hold, &c, NULL))
 		goto done;
-	r->seconds = now_seconds() - t0;
+	r->seconds = progress_now() - t0;
 	if (train_evaluate(m, test, ppp, 0, &r->test_loss[1], &r->test_accuracy[1], NULL))
 		goto done;
 	train_write_back(m);

@@ -27,6 +27,7 @@
 
 #include "la.h"
 #include "mpo.h"
+#include "progress.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -491,8 +492,12 @@ int pass_compress(ir_graph *g, const select_result *r, const compress_opts *o, c
 		return ir_error(g, NULL, "out of memory");
 	}
 	for (int i = 0; i < r->n && !rc; i++)
-		if (r->layer[i].selected)
-			rc = compress_one(g, &r->layer[i], o, &out->layer[out->n++], dead);
+		if (r->layer[i].selected) {
+			compress_layer *cl = &out->layer[out->n++];
+			double t0 = progress_now();
+			rc = compress_one(g, &r->layer[i], o, cl, dead);
+			cl->seconds = progress_now() - t0;
+		}
 	if (!rc)
 		ir_graph_remove_nodes(g, dead); /* fused MatMuls, and the unused weights */
 	free(dead);
@@ -515,8 +520,10 @@ ir_graph *compress_matrix_graph(const char *source, const double *W, int64_t N, 
 	L->weight = dupstr(source);
 	L->reason = dupstr("--matrix");
 	char msg[1024];
+	double t0 = progress_now();
 	mpo *a = L->name && L->op && L->weight && L->reason ?
 		 compress_dense(W, N, K, o, L, msg, sizeof msg) : NULL;
+	L->seconds = progress_now() - t0;
 	if (!a) {
 		snprintf(err, errlen, "%s: cannot compress the %lldx%lld matrix: %s", source, (long long)N,
 			 (long long)K, L->reason ? msg : "out of memory");

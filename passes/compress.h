@@ -91,6 +91,7 @@ typedef struct compress_layer {
 	int64_t params_dense; /* N·K */
 	int64_t params_mpo;   /* Σ core sizes */
 	char *note;           /* e.g. why bond_full is missing, or NULL */
+	double seconds;       /* wall-clock time of this layer's compression */
 } compress_layer;
 
 typedef struct compress_result {

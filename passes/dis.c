@@ -22,18 +22,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../ir/ir.h"
 #include "la.h"
+#include "progress.h"
 #include "tn.h"
-
-double dis_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void dis_defaults(dis_opts *o)
 {
@@ -364,7 +357,7 @@ static void fill_step(dis_step *st, const dis_backend *be, double f, double mn, 
 	st->loss = st->error * st->error;
 	st->discarded = disc;
 	st->max_bond = be->max_bond(be->ctx);
-	st->seconds = dis_now() - t0;
+	st->seconds = progress_now() - t0;
 }
 
 /* One optimisation at bond chi from the current circuits: sweep 0 (X, M'),
@@ -373,7 +366,7 @@ static void fill_step(dis_step *st, const dis_backend *be, double f, double mn, 
 static int stage(const dis_backend *be, dis_circuit *U, dis_circuit *V, int chi,
 		 const dis_opts *o, dis_result *r, int *sweeps, double *t_sweeps)
 {
-	double disc = 0, f, mn, t0 = dis_now();
+	double disc = 0, f, mn, t0 = progress_now();
 	dis_step st = {0};
 	be->reset_m(be->ctx);
 	if (be->x_of(be->ctx, U, V, &disc) || be->trunc(be->ctx, chi, o->fit_sweeps, &f, &mn, NULL))
@@ -384,7 +377,7 @@ static int stage(const dis_backend *be, dis_circuit *U, dis_circuit *V, int chi,
 	double prev = st.overlap;
 	*sweeps = 0;
 	for (int sweep = 1; sweep <= o->max_sweeps; sweep++) {
-		t0 = dis_now();
+		t0 = progress_now();
 		disc = 0;
 		if (be->sweep(be->ctx, U, V, &disc) ||
 		    be->trunc(be->ctx, chi, o->fit_sweeps, &f, &mn, NULL))
@@ -489,7 +482,7 @@ int dis_explicit_run(const dis_backend *be, int n, int m, int64_t params_w, cons
 	S = S < 1 ? 1 : S;
 	if (dis_check_opts(o, n, m) || dis_result_init(r, S - 1, o->max_sweeps))
 		return -1;
-	double t_start = dis_now(), t_sweeps = 0, disc = 0, f, mn, tt, wn = be->wnorm;
+	double t_start = progress_now(), t_sweeps = 0, disc = 0, f, mn, tt, wn = be->wnorm;
 	dis_circuit *U0 = NULL, *V0 = NULL;
 	r->u = dis_side_circuit(o->sides & DIS_LEFT, n, o->u0, &o->ansatz);
 	r->v = dis_side_circuit(o->sides & DIS_RIGHT, m, o->v0, &o->ansatz);
@@ -551,7 +544,7 @@ int dis_explicit_run(const dis_backend *be, int n, int m, int64_t params_w, cons
 	r->seconds_per_sweep = total ? t_sweeps / total : 0;
 	rc = 0;
 out:
-	r->seconds = dis_now() - t_start;
+	r->seconds = progress_now() - t_start;
 	dis_circuit_free(U0);
 	dis_circuit_free(V0);
 	return rc;

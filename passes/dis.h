@@ -261,7 +261,6 @@ typedef struct dis_backend {
 } dis_backend;
 int dis_explicit_run(const dis_backend *be, int n, int m, int64_t params_w, const dis_opts *o,
 		     dis_result *r);
-double dis_now(void);                 /* monotonic seconds */
 int dis_check_opts(const dis_opts *o, int n, int m);
 dis_circuit *dis_side_circuit(int enabled, int q, const dis_circuit *start, const dis_ansatz *a);
 int dis_result_init(dis_result *r, int nbonds, int maxhist);

@@ -38,6 +38,7 @@
 
 #include "../ir/ir.h"
 #include "la.h"
+#include "progress.h"
 #include "tn.h"
 
 static double dot(const double *a, const double *b, int64_t n)
@@ -440,7 +441,7 @@ int dis_gradient(const mpo *W, const double *X, int64_t batch, const dis_opts *o
 			     m);
 		return -1;
 	}
-	double t_start = dis_now(), wn = mpo_norm(W);
+	double t_start = progress_now(), wn = mpo_norm(W);
 	gstate g;
 	memset(&g, 0, sizeof g);
 	mpo *M = NULL, *bestM = NULL, *Xm = NULL;
@@ -491,7 +492,7 @@ int dis_gradient(const mpo *W, const double *X, int64_t batch, const dis_opts *o
 	if (!best)
 		goto out;
 	for (int t = 0;; t++) {
-		double t0 = dis_now(), disc = 0;
+		double t0 = progress_now(), disc = 0;
 		dis_step st = {0};
 		if (evaluate(&g, r->u, r->v, M, &st.loss, &st.overlap, &st.error, gU, gV, gM, &disc))
 			goto out;
@@ -523,7 +524,7 @@ int dis_gradient(const mpo *W, const double *X, int64_t batch, const dis_opts *o
 				goto out;
 			adam_cores(M, gM, mM, sM, t + 1, o->lr_core * s, o);
 		}
-		st.seconds = dis_now() - t0;
+		st.seconds = progress_now() - t0;
 		t_steps += st.seconds;
 		dis_result_push(r, &st, o);
 		if (stop)
@@ -542,7 +543,7 @@ int dis_gradient(const mpo *W, const double *X, int64_t batch, const dis_opts *o
 	r->residual = bestM;
 	bestM = NULL;
 	r->params_residual = mpo_nparams(r->residual);
-	r->seconds = dis_now() - t_start;
+	r->seconds = progress_now() - t_start;
 	r->seconds_per_sweep = t_steps / r->nhist;
 	rc = 0;
 out:

@@ -10,14 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double eval_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* How the images are fed: input rank and dims (dims[0] is set per batch),
  * dtype, and the batch size the graph fixes (0: free). */
@@ -167,7 +159,7 @@ int eval_predict(ir_graph *g, const ds_set *d, const ds_preprocess *pp, int batc
 	int rc = -1;
 	progress bar;
 	progress_start(&bar, stderr, label ? label : "eval", d->n, quiet);
-	double t0 = eval_now();
+	double t0 = progress_now();
 	L.dims[0] = B;
 	x = ir_tensor_new(NULL, L.dtype, L.rank, L.dims);
 	if (L.dtype == IR_F64)
@@ -218,7 +210,7 @@ int eval_predict(ir_graph *g, const ds_set *d, const ds_preprocess *pp, int batc
 	res->n = d->n;
 	res->correct = correct;
 	res->accuracy = (double)correct / (double)d->n;
-	res->seconds = eval_now() - t0;
+	res->seconds = progress_now() - t0;
 	res->images_per_s = res->seconds > 0 ? (double)d->n / res->seconds : 0.0;
 	res->batch = B;
 	res->classes = classes;

@@ -12,7 +12,7 @@
 #define PROGRESS_BAR_WIDTH 24
 #define PROGRESS_INTERVAL 0.1 /* seconds between redraws */
 
-static double now_seconds(void)
+double progress_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,7 +67,7 @@ void progress_start(progress *p, FILE *out, const char *label, int64_t total, in
 	if (label)
 		snprintf(p->label, sizeof p->label, "%s", label);
 	p->total = total > 0 ? total : 0;
-	p->t0 = now_seconds();
+	p->t0 = progress_now();
 	p->last = p->t0 - 2 * PROGRESS_INTERVAL; /* the first update draws */
 }
 
@@ -93,7 +93,7 @@ void progress_update(progress *p, int64_t done, const char *fmt, ...)
 	if (!p->out)
 		return;
 	p->done = done;
-	double t = now_seconds();
+	double t = progress_now();
 	if (t - p->last < PROGRESS_INTERVAL)
 		return;
 	va_list ap;
@@ -109,7 +109,7 @@ void progress_finish(progress *p, int keep, const char *fmt, ...)
 	if (keep) {
 		va_list ap;
 		va_start(ap, fmt);
-		draw(p, now_seconds(), fmt, ap);
+		draw(p, progress_now(), fmt, ap);
 		va_end(ap);
 		fputc('\n', p->out);
 	} else if (p->drawn) {

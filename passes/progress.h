@@ -44,4 +44,8 @@ void progress_finish(progress *p, int keep, const char *fmt, ...)
 int progress_format(char *buf, size_t n, const char *label, int64_t done, int64_t total,
 		    double seconds, const char *suffix, int width);
 
+/* Monotonic wall-clock seconds (CLOCK_MONOTONIC): the one clock the
+ * passes and the driver time their steps with. */
+double progress_now(void);
+
 #endif

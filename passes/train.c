@@ -26,7 +26,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TR_SCRATCH 4
 
@@ -811,13 +810,6 @@ const float *train_input_grad(const train_model *m)
 
 /* --------------------------------------------------------- epoch loop */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void train_config_defaults(train_config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -948,7 +940,7 @@ int train_fit(train_model *m, const ds_set *d, const ds_set *val, const train_co
 	int augment = c->aug.pad > 0 || c->aug.flip;
 	int64_t step = 0;
 	for (int e = 0; e < c->epochs; e++) {
-		double t0 = now_seconds(), sum = 0, lr = 0;
+		double t0 = progress_now(), sum = 0, lr = 0;
 		int64_t hits = 0, seen = 0;
 		free(perm);
 		if (!(perm = ds_permutation(d->n, &rng))) {
@@ -981,7 +973,7 @@ int train_fit(train_model *m, const ds_set *d, const ds_set *val, const train_co
 					c->epochs, sum / (double)seen, 100.0 * (double)hits / (double)seen);
 		}
 		train_epoch_stats st = {.epoch = e + 1, .lr = lr, .val_loss = -1, .val_accuracy = -1};
-		st.seconds = now_seconds() - t0;
+		st.seconds = progress_now() - t0;
 		st.loss = seen ? sum / (double)seen : 0;
 		st.accuracy = seen ? (double)hits / (double)seen : 0;
 		st.images_per_s = st.seconds > 0 ? (double)seen / st.seconds : 0;

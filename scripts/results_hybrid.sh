@@ -250,7 +250,7 @@ def num(x):
 def secs(x):
     if not isinstance(x, (int, float)):
         return "—"
-    return f"{x:.1f} s" if x < 100 else f"{x:.0f} s"
+    return f"{x:.2f} s" if x < 1 else f"{x:.1f} s" if x < 100 else f"{x:.0f} s"
 
 
 def us(x):
@@ -330,6 +330,7 @@ for run in runs:
         fail(f"{path}: the original accuracy {orig} differs from {S['original']} in another report")
     comp = ((rep.get("compression") or {}).get("layers") or [{}])[0]
     S["dense"] = S["dense"] or comp.get("params_dense")
+    r["comp_s"] = comp.get("seconds")
     before = acc(rep, "compressed" if kind == "mpo" else "disentangled", path)
     if row.setdefault("before", before) != before:
         fail(f"{path}: accuracy before healing {before} differs between the protocols of {kind} {cfg}")
@@ -519,13 +520,12 @@ for name in order:
         "",
         "Wall-clock on the machine that generated the table (shared, 2 cores; indicative only). qnnc: the "
         "whole compile (load, compression, disentangling, the interpreter evaluations, healing, code "
-        "generation); of it the disentangler and healing as the report gives them (the report has no "
-        "separate compression time; compressing this layer takes well under a second). Classification "
-        "time is per image, for the whole network.",
+        "generation); of it the compression, the disentangler and healing as the report gives them. "
+        "Classification time is per image, for the whole network.",
         "",
-        "| bottleneck | healed | qnnc | disentangle | heal | evaluations | exact | "
+        "| bottleneck | healed | qnnc | compress | disentangle | heal | evaluations | exact | "
         + " | ".join(f"S = {sup(s)}" for s in shot_list) + (" |" if shot_list else "|"),
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in shot_list)
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in shot_list)
         + (" |" if shot_list else "|"),
     ]
     for r in rows:
@@ -533,7 +533,8 @@ for name in order:
             if t not in r:
                 continue
             x = r[t]
-            cells = [label(r), f"--train={t}", secs(x["wall"]), secs(x.get("dis_s")), secs(x["heal_s"]),
+            cells = [label(r), f"--train={t}", secs(x["wall"]), secs(x.get("comp_s")), secs(x.get("dis_s")),
+                     secs(x["heal_s"]),
                      secs(x["eval_s"]), us(x.get("exact_us"))]
             for s in shot_list:
                 v = (x.get("shots") or {}).get(s)

@@ -355,14 +355,16 @@ fi
 if command -v python3 >/dev/null; then
 	if python3 - "$J" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))["disentangle"]
+r = json.load(open(sys.argv[1]))
+d, C = r["disentangle"], r["compression"]
 L = d["layers"][0]
 ok = (L["overlap"] >= L["overlap_trunc"] - 1e-12 and L["gates_u"] > 0 and L["gates_v"] > 0
+      and 0 <= C["layers"][0]["seconds"] <= C["total"]["seconds"] < 60
       and len(L["history"]) == L["sweeps"] + 1 and [s["stage"] for s in d["stages"]] == [0, 1]
       and d["ansatz"] == {"layout": "brick", "gate_qubits": 2, "depth": 2, "one_body": False})
 sys.exit(0 if ok else 1)
 PY
-	then pass dis-report-values; else fail dis-report-values "overlap, gates, history or stages"; fi
+	then pass dis-report-values; else fail dis-report-values "overlap, gates, history, stages or compression seconds"; fi
 fi
 # -v: one summary line per layer; -q: silence
 run "$FIXTURE" -o "$T/dis/v" "${DIS[@]}" -v --emit=c
