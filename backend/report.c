@@ -484,6 +484,7 @@ static void write_dis_layer(json_writer *w, const disentangle_layer *L)
 	json_kdouble(w, "seconds", r->seconds);
 	json_kdouble(w, "seconds_per_sweep", r->seconds_per_sweep);
 	json_kint(w, "calib_rows", L->calib_rows);
+	json_kstring(w, "engine", L->engine);
 	json_kstring(w, "note", L->note);
 	json_key(w, "history");
 	json_array(w, 0);
@@ -496,7 +497,7 @@ static void write_dis_layer(json_writer *w, const disentangle_layer *L)
 		json_kdouble(w, "loss", h->loss);
 		json_kdouble(w, "seconds", h->seconds);
 		json_kdouble(w, "discarded", h->discarded);
-		json_kint(w, "max_bond", h->max_bond);
+		opt_int(w, "max_bond", h->max_bond > 0 ? h->max_bond : -1); /* none on the dense path */
 		json_end(w);
 	}
 	json_end(w);

@@ -499,9 +499,11 @@ int pass_disentangle(ir_graph *g, const select_result *sel, const disentangle_op
 		progress_update(&sc.bar, 0, "%s", o->method == DISENTANGLE_VARIATIONAL && d.anneal &&
 				d.residual_bond > 1 ? "annealing" : "starting");
 		int bad;
+		D->engine = "mpo";
 		if (o->method == DISENTANGLE_GRADIENT) {
 			bad = dis_gradient(W, X[i], xrows[i], &d, &D->r);
 		} else if (W->rows * W->cols <= o->dense_max) {
+			D->engine = "dense";
 			double *Wd = malloc((size_t)(W->rows * W->cols) * sizeof *Wd);
 			bad = !Wd || mpo_to_dense(W, Wd) || dis_dense_explicit(Wd, W->rows, W->cols, &d, &D->r);
 			if (!Wd)

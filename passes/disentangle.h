@@ -64,6 +64,8 @@ typedef struct disentangle_layer {
 	int64_t params_dense;       /* N·K */
 	int64_t params_mpo;         /* the MpoLinear's cores */
 	int64_t calib_rows;         /* calibration inputs used (0: none) */
+	const char *engine;         /* "dense" (dis_dense_explicit: W held as a matrix,
+	                               opts.dense_max) or "mpo" (environments on MPOs) */
 	dis_result r;               /* overlap, errors, entropies, history, params,
 	                               times, the circuits and M' (r.residual) */
 	char *note;                 /* e.g. padding kept, or NULL */

@@ -360,6 +360,7 @@ d, C = r["disentangle"], r["compression"]
 L = d["layers"][0]
 ok = (L["overlap"] >= L["overlap_trunc"] - 1e-12 and L["gates_u"] > 0 and L["gates_v"] > 0
       and 0 <= C["layers"][0]["seconds"] <= C["total"]["seconds"] < 60
+      and L["engine"] == "dense" and L["history"][-1]["max_bond"] is None
       and len(L["history"]) == L["sweeps"] + 1 and [s["stage"] for s in d["stages"]] == [0, 1]
       and d["ansatz"] == {"layout": "brick", "gate_qubits": 2, "depth": 2, "one_body": False})
 sys.exit(0 if ok else 1)

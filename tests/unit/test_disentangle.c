@@ -333,7 +333,9 @@ static void test_dense_vs_mpo(void)
 		r[p] = &dr[p].layer[0].r;
 		compress_free(&cr);
 	}
+	ASSERT(!strcmp(dr[0].layer[0].engine, "dense") && !strcmp(dr[1].layer[0].engine, "mpo"));
 	ASSERT(r[0]->nsweeps == r[1]->nsweeps && r[0]->nhist == r[1]->nhist);
+	ASSERT(r[0]->hist[r[0]->nhist - 1].max_bond == 0 && r[1]->hist[r[1]->nhist - 1].max_bond > 0);
 	for (int h = 0; h < r[0]->nhist; h++)
 		ASSERT_NEAR(r[0]->hist[h].overlap, r[1]->hist[h].overlap, 1e-8);
 	ASSERT_NEAR(r[0]->overlap, r[1]->overlap, 1e-8);
