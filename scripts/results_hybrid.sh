@@ -23,11 +23,12 @@
 # programs, predictions, kept), configs "2:2:1:1 2:2:1:2 4:4:0:1 4:4:0:2"
 # (gate qubits k, depth D, 1-qubit layers 0/1, residual bond χ'), 2 epochs,
 # shots "1000 10000 100000 1000000" on the first 1000 test images, MNIST
-# only (--cifar adds the CNN: about an hour more). --reuse keeps the runs
-# already completed in the work directory (same qnnc assumed) and only adds
-# the missing ones. The script stops with the commands to reproduce when the
-# hybrid program's exact accuracy differs from the interpreter's by more
-# than 0.1 point, or a stage program's CX count from the report's.
+# only: about 10 minutes on 2 cores (--cifar adds the CNN: about 30 more).
+# --reuse keeps the runs already completed in the work directory (same qnnc
+# assumed) and only adds the missing ones. The script stops with the
+# commands to reproduce when the hybrid program's exact accuracy differs
+# from the interpreter's by more than 0.1 point, or a stage program's CX
+# count from the report's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 qnnc=$root/build/release/driver/qnnc
@@ -44,7 +45,7 @@ cifar=0
 reuse=0
 
 usage() {
-	sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 while [ $# -gt 0 ]; do
