@@ -243,6 +243,10 @@ static void dis_finish(options *o)
 	if (!o->sides_arg) {
 		if (o->ndis_flags)
 			drv_usage_error("--%s needs --sides (disentangling)", o->dis_flag[0]);
+		/* without circuits there is no quantum stage to read out */
+		const char *q = o->readout_arg ? "readout" : o->shots_arg ? "shots" : o->isa ? "isa" : NULL;
+		if (q)
+			drv_usage_error("--%s needs --sides (it applies to the quantum stages)", q);
 		return;
 	}
 	if (!o->layers && !o->matrix)

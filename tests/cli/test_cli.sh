@@ -288,6 +288,12 @@ run "$FIXTURE" -o "$T/dis/m" --sides=both
 expect dis-sides-without-layers 2 "--sides needs --layers"
 run "$FIXTURE" -o "$T/dis/m" --layers=auto --depth=3
 expect dis-flag-without-sides 2 "--depth needs --sides"
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --readout=shots
+expect dis-readout-without-sides 2 "--readout needs --sides"
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --shots=100
+expect dis-shots-without-sides 2 "--shots needs --sides"
+run "$FIXTURE" -o "$T/dis/m" --layers=auto --isa
+expect dis-isa-without-sides 2 "--isa needs --sides"
 run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --gate-qubits=7
 expect dis-bad-gate-qubits 2 "--gate-qubits"
 run "$FIXTURE" -o "$T/dis/m" "${DIS[@]}" --gate-qubits=0
