@@ -164,6 +164,9 @@ typedef struct dis_opts {
 	double beta1, beta2, eps;
 	dis_retraction retraction;
 	int patience;
+	int dense;            /* plain loss on dense matrices (the same steps, cheaper
+	                         for small layers; n + m ≤ 26) instead of MPOs; the
+	                         calibrated loss is always dense */
 	/* Called after every sweep / step (may be NULL). */
 	void (*progress)(void *ctx, int step, const dis_step *s);
 	void *progress_ctx;

@@ -464,7 +464,7 @@ int dis_gradient(const mpo *W, const double *X, int64_t batch, const dis_opts *o
 		la_set_error("dis: the layer is zero; there is nothing to fit");
 		goto out;
 	}
-	if (gstate_init(&g, W, 1 / wn, X, batch, 0, &o->gate_trunc))
+	if (gstate_init(&g, W, 1 / wn, X, batch, o->dense, &o->gate_trunc))
 		goto out;
 	/* Baseline T_χ'(W), and the start M' = T_χ'(Uᵀ W V) unless given. */
 	const mpo_trunc tr = {o->residual_bond, 0};

@@ -4,9 +4,10 @@
  * activations), and is rewritten into Circuit / MpoLinear / Circuit nodes.
  *
  * The numerics run on the layer's MPO in double, read from its f32 (or
- * f64) cores; small layers (opts.dense_max) run the variational method on
- * the dense matrix instead, the oracle path of the same method. The gates go into the graph as f64 constants, exactly as
- * found; M' is stored in the layer's dtype like any MpoLinear core.
+ * f64) cores; small layers (opts.dense_max) run either method on the dense
+ * matrix instead (the same iterations; the dense form is the tests' oracle).
+ * The gates go into the graph as f64 constants, exactly as found; M' is
+ * stored in the layer's dtype like any MpoLinear core.
  */
 #include "disentangle.h"
 
@@ -499,11 +500,12 @@ int pass_disentangle(ir_graph *g, const select_result *sel, const disentangle_op
 		progress_update(&sc.bar, 0, "%s", o->method == DISENTANGLE_VARIATIONAL && d.anneal &&
 				d.residual_bond > 1 ? "annealing" : "starting");
 		int bad;
-		D->engine = "mpo";
+		int small = W->rows * W->cols <= o->dense_max;
+		D->engine = small || X[i] ? "dense" : "mpo";
 		if (o->method == DISENTANGLE_GRADIENT) {
+			d.dense = small;
 			bad = dis_gradient(W, X[i], xrows[i], &d, &D->r);
-		} else if (W->rows * W->cols <= o->dense_max) {
-			D->engine = "dense";
+		} else if (small) {
 			double *Wd = malloc((size_t)(W->rows * W->cols) * sizeof *Wd);
 			bad = !Wd || mpo_to_dense(W, Wd) || dis_dense_explicit(Wd, W->rows, W->cols, &d, &D->r);
 			if (!Wd)

@@ -46,11 +46,13 @@ typedef struct disentangle_opts {
 	const ds_preprocess *pp;    /* their preprocessing, or NULL */
 	int64_t calib_limit;        /* images used (default 512) */
 	int quiet;                  /* no progress bar (it is drawn on a terminal only) */
-	int64_t dense_max;          /* variational: padded layers of at most this many
-	                               entries run on the dense path (dis_dense_explicit,
-	                               the same method and update order; for small layers
-	                               Uᵀ W V is dense anyway and dense sweeps are several
-	                               times faster); 0: always the MPO path. Default 2^20. */
+	int64_t dense_max;          /* layers of at most this many entries run on the
+	                               dense engine (variational: dis_dense_explicit, the
+	                               same method and update order; gradient: the same
+	                               steps with dense gradients); for small layers
+	                               Uᵀ W V is dense anyway and the dense engine is
+	                               several times faster. 0: always MPOs (a calibrated
+	                               loss is dense anyway). Default 2^20. */
 } disentangle_opts;
 
 /* One rewritten layer. */

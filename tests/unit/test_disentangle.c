@@ -546,6 +546,7 @@ static void test_gradient(void)
 	opts_for(&o, DIS_BOTH, 1, 2, 40);
 	o.method = DISENTANGLE_GRADIENT;
 	ASSERT(disentangle(g, "lin", &o, &dr) == 1);
+	ASSERT(!strcmp(dr.layer[0].engine, "dense")); /* a small layer */
 	const dis_result *r = &dr.layer[0].r;
 	ASSERT(r->nhist >= 2 && r->loss <= r->hist[0].loss && r->u && r->v);
 	ASSERT(dis_circuit_orth_error(r->u) < 1e-10);
@@ -638,6 +639,7 @@ static void test_calib(void)
 	if (n < 0)
 		fprintf(stderr, "%s\n", g->err);
 	ASSERT(n == 1 && dr.layer[0].calib_rows == 150 && !strcmp(dr.layer[0].name, "/fc2/Gemm"));
+	ASSERT(!strcmp(dr.layer[0].engine, "dense")); /* calibrated: always dense */
 	ASSERT(dr.layer[0].r.loss <= dr.layer[0].r.hist[0].loss);
 	ASSERT(node_named(g, "/fc2/Gemm/V") && node_named(g, "/fc2/Gemm/U"));
 	/* the graph's outputs are restored */
