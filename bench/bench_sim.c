@@ -3,7 +3,8 @@
  * 26 qubits, with the memory bandwidth reached (each gate reads and writes
  * the whole state: 16 * 2^n bytes) next to a plain memcpy of the state
  * measured in the same run (also 16 * 2^n bytes moved), and the flop rate
- * (2 * 2^k flops per amplitude).
+ * (2 * 2^k flops per amplitude); then shot sampling, one call against
+ * one uniform per shot.
  *   bench_sim [--quick]      (--quick: 20 and 24 qubits only)
  * Each row averages over target sets at the bottom, middle and top of the
  * register. Rates are the best of three timed rounds (memcpy included), so
@@ -116,6 +117,56 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 		free(dst);
+		qnn_state_free(s);
+	}
+	/* Shot sampling: S shots drawn in one call (a multinomial histogram
+	 * when S exceeds the outcomes) against the same S drawn in calls of at
+	 * most 2^n shots (one uniform per shot), on a random 9-qubit state (a
+	 * stage of the MNIST example) and a 16-qubit one. */
+	printf("\nsampling: shots/s in one call vs in calls of <= 2^n shots (one uniform per shot)\n");
+	printf("%-6s %-9s %14s %14s %8s\n", "qubits", "shots", "one call", "per shot", "ratio");
+	static const int sq[] = {9, 16};
+	static const long sshots[] = {10000, 1000000};
+	for (int qi = 0; qi < 2; qi++) {
+		int n = sq[qi];
+		size_t N = (size_t)1 << n;
+		qnn_state *s = qnn_state_new(n, 0);
+		uint64_t *counts = calloc(N, sizeof *counts);
+		if (!s || !counts) {
+			fprintf(stderr, "bench_sim: out of memory\n");
+			return 1;
+		}
+		double *a = qnn_state_real(s), nrm = 0;
+		for (size_t i = 0; i < N; i++) {
+			a[i] = 2 * qnn_rng_uniform(&rng) - 1;
+			nrm += a[i] * a[i];
+		}
+		for (size_t i = 0; i < N; i++)
+			a[i] /= sqrt(nrm);
+		for (int si = 0; si < 2; si++) {
+			long S = sshots[si];
+			double best[2] = {0, 0};
+			for (int round = 0; round < ROUNDS; round++)
+				for (int way = 0; way < 2; way++) {
+					long drawn = 0;
+					double t, t0 = now();
+					do {
+						for (long left = S; left > 0;) {
+							long c = way && left > (long)N ? (long)N : left;
+							if (qnn_state_sample(s, c, (uint64_t)drawn, counts)) {
+								fprintf(stderr, "bench_sim: sampling failed\n");
+								return 1;
+							}
+							left -= c;
+							drawn += c;
+						}
+					} while ((t = now() - t0) < 0.1);
+					best[way] = fmax(best[way], (double)drawn / t);
+				}
+			printf("%-6d %-9ld %14.4g %14.4g %8.1f\n", n, S, best[0], best[1], best[0] / best[1]);
+			fflush(stdout);
+		}
+		free(counts);
 		qnn_state_free(s);
 	}
 	printf("total %.1f s\n", now() - t_start);

@@ -241,11 +241,15 @@ int qnn_program_apply(const qnn_program *p, const double *inputs, int ninputs,
 		      qnn_state *s, char *err, size_t errlen);
 
 /* Sample shots basis indices from |amplitude|^2 (normalised by the
- * state's norm) into counts[0 .. 2^n) (added to, not cleared).
+ * state's norm) into counts[0 .. 2^n) (added to, not cleared). With more
+ * shots than outcomes (states up to 2^20 amplitudes) the histogram is
+ * drawn at once as a multinomial, one exact binomial per outcome, in
+ * O(2^n) instead of O(shots); otherwise one uniform per shot.
  * Deterministic: the same state and seed give the same counts on every
- * machine (an integer generator and sorted integer draws); program runs
- * add kernels that round the same way with or without AVX2, so only libm's
- * sin/cos/exp of the angles can differ between machines. */
+ * machine up to libm (an integer generator; the binomials use log, exp
+ * and sqrt); program runs add kernels that round the same way with or
+ * without AVX2, so otherwise only libm's sin/cos/exp of the angles can
+ * differ between machines. */
 int qnn_state_sample(const qnn_state *s, long shots, uint64_t seed, uint64_t *counts);
 
 /* ------------------------------------------------------------ random numbers */

@@ -149,6 +149,8 @@ int qsim_apply(qnn_state *s, int k, const int *t, const double *re, const double
  * for each index drawn. */
 int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 		void (*emit)(void *ctx, uint64_t idx, uint64_t mult), void *ctx);
+/* binomial.c: an exact B(n, p) variate (p outside (0, 1) is clamped). */
+uint64_t qsim_binomial(qnn_rng *rng, uint64_t n, double p);
 /* Measure qubit q with uniform u in [0,1): collapse, renormalise, return
  * the outcome. */
 int qsim_measure(qnn_state *s, int q, double u);

@@ -15,9 +15,11 @@
  * compute-bound instead of matrix-load-bound. No kernel reorders a sum,
  * so every path rounds the same way.
  *
- * Sampling draws sorted uniforms (a radix sort of 53-bit integers, in
- * chunks) and sweeps the cumulative distribution once per chunk: O(2^n +
- * shots) with no extra 2^n buffer. */
+ * Sampling draws a multinomial histogram when there are more shots than
+ * outcomes (conditional binomials, binomial.c), else one uniform per shot:
+ * a binary search in the prefix sums, or for states beyond 2^20 amplitudes
+ * sorted uniforms (a radix sort of 53-bit integers, in chunks) and one
+ * sweep of the cumulative distribution per chunk. */
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -641,6 +643,33 @@ static size_t bin_of(const double *c, size_t last, double u)
 	return lo;
 }
 
+/* More shots than outcomes: the whole histogram as a multinomial, one
+ * conditional binomial per outcome (binomial.c), c_i ~ B(S − Σ_{j<i} c_j,
+ * p_i / Σ_{j>=i} p_j), with the tail sums Σ_{j>=i} p_j summed from the end
+ * so that small tails keep their relative accuracy. O(dim) draws. */
+static int sample_multinomial(const qnn_state *s, size_t last, long shots, uint64_t seed,
+			      void (*emit)(void *ctx, uint64_t idx, uint64_t mult), void *ctx)
+{
+	double *tail = malloc((last + 2) * sizeof *tail);
+	if (!tail)
+		return QNN_ENOMEM;
+	tail[last + 1] = 0;
+	for (size_t i = last + 1; i-- > 0;)
+		tail[i] = tail[i + 1] + prob(s, i);
+	qnn_rng rng;
+	qnn_rng_seed(&rng, seed);
+	uint64_t left = (uint64_t)shots;
+	for (size_t i = 0; i <= last && left; i++) {
+		double p = prob(s, i);
+		uint64_t k = i == last ? left : qsim_binomial(&rng, left, tail[i] > 0 ? p / tail[i] : 0);
+		if (k)
+			emit(ctx, i, k);
+		left -= k;
+	}
+	free(tail);
+	return 0;
+}
+
 /* Draw shots basis indices; emit(ctx, index, multiplicity) in ascending
  * index order within each chunk. Each shot is a 53-bit uniform u mapped to
  * the bin with cum_i <= u·total < cum_i + p_i (cumulative sums in index
@@ -648,7 +677,9 @@ static size_t bin_of(const double *c, size_t last, double u)
  * by size, give identical counts: for states up to 2^20 amplitudes a
  * binary search in the prefix sums (O(shots log dim)); beyond, sorting the
  * uniforms and one scan of the state (O(shots + dim), no prefix array of
- * the state's size). */
+ * the state's size). With more shots than outcomes (states up to 2^20
+ * amplitudes) the counts are drawn as a multinomial instead, the same
+ * distribution in O(dim). */
 int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 		void (*emit)(void *ctx, uint64_t idx, uint64_t mult), void *ctx)
 {
@@ -663,6 +694,8 @@ int qsim_sample(const qnn_state *s, long shots, uint64_t seed,
 	}
 	if (!(total > 0) || !isfinite(total))
 		return QNN_EARG;
+	if (dim <= QSIM_SEARCH_MAX_DIM && (uint64_t)shots > (uint64_t)last + 1)
+		return sample_multinomial(s, last, shots, seed, emit, ctx);
 	size_t chunk = (size_t)shots < ((size_t)1 << 20) ? (size_t)shots : (size_t)1 << 20;
 	int by_search = dim <= QSIM_SEARCH_MAX_DIM;
 	uint64_t *keys = by_search ? NULL : malloc(2 * (chunk ? chunk : 1) * sizeof *keys);

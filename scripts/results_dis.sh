@@ -21,7 +21,7 @@
 # docs/results.md, build/results-dis (one directory per run: command, log,
 # report, kept), variational sweeps capped (one cap per gate size k = 1..6)
 # at 300 for every k (layers of up to 2^20 entries take the dense path of the
-# method: a few hundredths of a second per sweep here), 100 gradient steps
+# method: a few hundredths of a second per sweep here), 300 gradient steps
 # (about 15 minutes on 2 cores).
 # --reuse keeps the runs already completed in the work directory with the
 # same command (same qnnc binary assumed) and only redoes the others. The
@@ -34,7 +34,7 @@ data=${QNNC_SHARED_DATA:-$root/../shared/data}
 out=$root/docs/results.md
 work=$root/build/results-dis
 sweeps="300 300 300 300 300 300"
-steps=100
+steps=300
 reuse=0
 
 usage() {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../../runtime/qnnrt.h"
+#include "../../runtime/qnnrt_impl.h"
 #include "test.h"
 
 typedef double complex cplx;
@@ -581,6 +582,19 @@ static void test_sampling(void)
 	double p4[4] = {0.36, 0.64, 0, 0};
 	check_freqs(p4, c4, 4, 2500000);
 	qnn_state_free(s);
+	/* fewer shots than outcomes: one uniform per shot (the other path) */
+	s = qnn_state_new(12, 0);
+	static const int where[4] = {0, 100, 2000, 4095};
+	double *re = qnn_state_real(s), p12[4096] = {0}, amp[4] = {0.2, 0.4, 0.5, 0};
+	amp[3] = sqrt(1 - 0.04 - 0.16 - 0.25);
+	re[0] = 0;
+	for (int i = 0; i < 4; i++)
+		re[where[i]] = amp[i], p12[where[i]] = amp[i] * amp[i];
+	static uint64_t c12[4096], d12[4096];
+	ASSERT(qnn_state_sample(s, 4000, 3, c12) == 0 && qnn_state_sample(s, 4000, 3, d12) == 0);
+	ASSERT(!memcmp(c12, d12, sizeof c12));
+	check_freqs(p12, c12, 4096, 4000);
+	qnn_state_free(s);
 
 	/* through a program: measured bits only, in the register's order */
 	const char *src = HDR "input float[64] th;\nqubit[3] q;\nbit[2] c;\nry(th) q[0];\nh q[2];\nh q[1];\n"
@@ -592,6 +606,72 @@ static void test_sampling(void)
 	double pm[4] = {(1 - s2) / 2, (1 - s2) / 2, s2 / 2, s2 / 2};
 	check_freqs(pm, counts, 4, shots);
 	ASSERT(res.shots == shots && res.is_real);
+}
+
+/* log of the B(n, p) probability of k (lgamma: an independent route from
+ * binomial.c's table and Stirling series). */
+static double log_pmf(double n, double p, double k)
+{
+	return lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1) + k * log(p) + (n - k) * log1p(-p);
+}
+
+/* qsim_binomial: mean and variance of 20,000 draws within 6 standard
+ * errors for both algorithms (inversion below n p = 10, BTRS above, and
+ * p > 1/2 by symmetry), and the histogram against the exact probability
+ * function (a chi-square bound) for one case of each. */
+static void test_binomial(void)
+{
+	static const struct {
+		uint64_t n;
+		double p;
+	} cs[] = {{20, 0.3}, {1000, 0.004}, {50, 0.93}, {1000, 0.5}, {123456, 0.37}, {1000000000, 2e-3},
+		  {1000000, 0.999}, {12, 0.5}, {40, 0.26}};
+	qnn_rng rng;
+	qnn_rng_seed(&rng, 2024);
+	enum { R = 20000 };
+	for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+		double n = (double)cs[c].n, p = cs[c].p, mu = n * p, var = n * p * (1 - p);
+		double s1 = 0, s2 = 0;
+		for (int r = 0; r < R; r++) {
+			uint64_t k = qsim_binomial(&rng, cs[c].n, p);
+			ASSERT(k <= cs[c].n);
+			double d = (double)k - mu;
+			s1 += d;
+			s2 += d * d;
+		}
+		double mean = s1 / R, v = s2 / R - mean * mean;
+		if (fabs(mean) > 6 * sqrt(var / R) || fabs(v - var) > 6 * var * sqrt(2.0 / R) + 0.5)
+			fprintf(stderr, "B(%g, %g): mean %g (want %g), variance %g (want %g)\n", n, p,
+				mu + mean, mu, v, var);
+		ASSERT(fabs(mean) <= 6 * sqrt(var / R));
+		ASSERT(fabs(v - var) <= 6 * var * sqrt(2.0 / R) + 0.5);
+	}
+	/* histograms: B(30, 0.2) (inversion) and B(60, 0.3) (BTRS), 200,000
+	 * draws; bins with fewer than 20 expected draws are merged. */
+	for (int c = 0; c < 2; c++) {
+		uint64_t n = c ? 60 : 30;
+		double p = c ? 0.3 : 0.2, hist[61] = {0};
+		long draws = 200000;
+		for (long r = 0; r < draws; r++)
+			hist[qsim_binomial(&rng, n, p)]++;
+		double chi2 = 0, o = 0, e = 0;
+		int dof = -1;
+		for (uint64_t k = 0; k <= n; k++) {
+			o += hist[k];
+			e += draws * exp(log_pmf((double)n, p, (double)k));
+			if (e >= 20 || k == n) {
+				chi2 += (o - e) * (o - e) / e;
+				dof++;
+				o = e = 0;
+			}
+		}
+		if (chi2 > dof + 6 * sqrt(2.0 * dof))
+			fprintf(stderr, "B(%llu, %g): chi-square %g with %d degrees of freedom\n",
+				(unsigned long long)n, p, chi2, dof);
+		ASSERT(dof >= 8 && chi2 <= dof + 6 * sqrt(2.0 * dof));
+	}
+	ASSERT(qsim_binomial(&rng, 0, 0.5) == 0 && qsim_binomial(&rng, 7, 0) == 0);
+	ASSERT(qsim_binomial(&rng, 7, 1) == 7 && qsim_binomial(&rng, 7, NAN) == 0);
 }
 
 /* Measure or reset, then use the qubit again: shot by shot. */
@@ -778,5 +858,5 @@ static void test_stateprep(void)
 
 TEST_MAIN({"stdgates", test_stdgates}, {"identities", test_identities}, {"bit_order", test_bit_order},
 	  {"dense", test_dense}, {"real_complex", test_real_complex}, {"fusion", test_fusion}, {"rng", test_rng},
-	  {"sampling", test_sampling}, {"midcircuit", test_midcircuit}, {"executors", test_executors},
+	  {"binomial", test_binomial}, {"sampling", test_sampling}, {"midcircuit", test_midcircuit}, {"executors", test_executors},
 	  {"stateprep", test_stateprep})
