@@ -63,8 +63,10 @@ static uint64_t binv(qnn_rng *rng, uint64_t n, double p)
 			if (x > n) /* rounding left u above the whole mass: draw again */
 				break;
 			r *= a / (double)x - s;
+			if (!(r > 0)) /* the rest of the mass underflows: draw again */
+				break;
 		}
-		if (x <= n)
+		if (u <= r)
 			return x;
 	}
 }
