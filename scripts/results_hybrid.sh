@@ -431,7 +431,8 @@ lines = [
     "linked with libqnnrt) with `--readout=exact` (the stages simulated, read-out from the amplitudes) "
     "on the full test split; the script stops if it differs from the interpreter by more than 0.1 point. "
     f"Shot-based read-out (`--readout=shots --shots=S`, seed 0) runs on the first {subset} test images "
-    "only (its cost grows with S); each cell gives the accuracy and, in parentheses, the share of "
+    "only (the counts are drawn as a multinomial histogram, so the cost hardly grows with S; the subset "
+    "keeps the table's run time down); each cell gives the accuracy and, in parentheses, the share of "
     "predictions equal to the exact read-out's on the same images.",
     "",
     "For scale (quoted, not measured here): with PyTorch on an MNIST MLP (97.7%), the identity baseline "
