@@ -9,6 +9,7 @@
  * orthogonal f64 gates, and leaving gates that did not move bit for bit. */
 #include "test.h"
 #include "op_test.h"
+#include "train_fd.h"
 
 #include "../../frontend/dataset.h"
 #include "../../passes/circuit.h"
@@ -574,45 +575,6 @@ static ir_graph *layer_graph(uint64_t *seed, int front, int64_t nout)
 	return g;
 }
 
-/* L = Σ r·logits. */
-static double loss_at(train_model *m, const float *x, int64_t b, const float *r, int64_t n)
-{
-	if (train_forward(m, x, b))
-		return NAN;
-	const float *y = train_logits(m);
-	double s = 0;
-	for (int64_t i = 0; i < n; i++)
-		s += (double)r[i] * y[i];
-	return s;
-}
-
-/* Central differences on every entry of w against grad; 1 if they match
- * within 5e-3 of the largest gradient (float activations, ε = 1e-3). */
-static int fd_matches(train_model *m, float *w, const float *grad, int64_t n, const float *x,
-		      int64_t b, const float *r, int64_t ny, const char *what)
-{
-	double gmax = 0, emax = 0;
-	for (int64_t i = 0; i < n; i++)
-		gmax = fmax(gmax, fabs(grad[i]));
-	for (int64_t i = 0; i < n; i++) {
-		float keep = w[i];
-		w[i] = keep + 1e-3f;
-		double lp = loss_at(m, x, b, r, ny), h = w[i];
-		w[i] = keep - 1e-3f;
-		double lm = loss_at(m, x, b, r, ny);
-		h -= w[i];
-		w[i] = keep;
-		double e = fabs((lp - lm) / h - grad[i]);
-		if (e > emax)
-			emax = e;
-	}
-	if (!(emax <= 5e-3 * fmax(gmax, 1e-3)) || !(gmax > 0)) {
-		fprintf(stderr, "  d/d%s: max |fd - grad| = %g, max |grad| = %g\n", what, emax, gmax);
-		return 0;
-	}
-	return 1;
-}
-
 /* Forward vs the interpreter, then dL/dx and dL/dθ of every parameter by
  * central differences on L = Σ r·y. Run twice: on the graph's orthogonal
  * gates, and with every gate pushed off the orthogonal group (the
@@ -657,12 +619,12 @@ static void test_train_gradients(void)
 		memcpy(train_logits_grad(m), r, sizeof r);
 		ok = ok && train_backward(m) == 0;
 		memcpy(gx, train_input_grad(m), sizeof gx);
-		ok = ok && fd_matches(m, x, gx, nx, x, b, r, ny, "x");
+		ok = ok && fd_check(m, x, gx, nx, x, b, r, ny, 0, 0, "x", "circuit");
 		for (int i = 0; ok && i < train_nparams(m); i++) {
 			train_param *p = train_param_at(m, i);
 			float *gp = malloc((size_t)p->numel * sizeof *gp);
 			memcpy(gp, p->g, (size_t)p->numel * sizeof *gp);
-			ok = fd_matches(m, p->w, gp, p->numel, x, b, r, ny, p->name);
+			ok = fd_check(m, p->w, gp, p->numel, x, b, r, ny, 0, 0, p->name, "circuit");
 			free(gp);
 		}
 		if (!ok)

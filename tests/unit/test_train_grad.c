@@ -18,6 +18,7 @@
  * after their type; expand() replaces them with seeded random data.
  */
 #include "test.h"
+#include "train_fd.h"
 
 #include "../../frontend/dataset.h"
 #include "../../ir/ir.h"
@@ -90,58 +91,7 @@ static ir_graph *make_graph(const char *text)
 	return g;
 }
 
-/* L = Σ r·logits of a forward pass on x. */
-static double loss_at(train_model *m, const float *x, int64_t b, const float *r, int64_t n)
-{
-	if (train_forward(m, x, b))
-		return NAN;
-	const float *y = train_logits(m);
-	double s = 0;
-	for (int64_t i = 0; i < n; i++)
-		s += (double)r[i] * y[i];
-	return s;
-}
-
 enum { X_PLAIN, X_AWAY, X_DISTINCT };
-
-/* Compare the analytic gradient of one tensor (w, n entries, perturbed in
- * place) with central differences. Returns 1 if it matches. */
-static int check_tensor(train_model *m, float *w, const float *grad, int64_t n, const float *x,
-			int64_t b, const float *r, int64_t ny, const char *what, const char *label)
-{
-	const double eps = 1e-3;
-	double gmax = 0, emax = 0;
-	int64_t worst = -1;
-	double fd_worst = 0;
-	/* At most 300 entries per tensor, spread over it. */
-	int64_t stride = n > 300 ? n / 300 + 1 : 1;
-	for (int64_t i = 0; i < n; i++)
-		if (fabs(grad[i]) > gmax)
-			gmax = fabs(grad[i]);
-	for (int64_t i = 0; i < n; i += stride) {
-		float keep = w[i];
-		w[i] = (float)(keep + eps);
-		double lp = loss_at(m, x, b, r, ny);
-		w[i] = (float)(keep - eps);
-		double lm = loss_at(m, x, b, r, ny);
-		w[i] = keep;
-		/* the perturbation that really happened (float rounding) */
-		double h = ((double)(float)(keep + eps) - (double)(float)(keep - eps));
-		double fd = (lp - lm) / h, e = fabs(fd - grad[i]);
-		if (e > emax) {
-			emax = e;
-			worst = i;
-			fd_worst = fd;
-		}
-	}
-	double tol = 5e-3 * (gmax > 1e-3 ? gmax : 1e-3);
-	if (emax > tol || !(gmax > 0 || emax == 0)) {
-		fprintf(stderr, "  %s: d/d%s[%lld]: fd %.6g, backward %.6g (max |grad| %.3g, tol %.2g)\n",
-			label, what, (long long)worst, fd_worst, worst >= 0 ? grad[worst] : 0.0, gmax, tol);
-		return 0;
-	}
-	return 1;
-}
 
 /* Build the graph, compare the forward pass with the interpreter, then every
  * gradient with finite differences. xkind shapes the input data. */
@@ -226,13 +176,13 @@ static int gradcheck(const char *label, const char *text, int64_t b, int xkind)
 	int np = train_nparams(m);
 	float *gx = malloc((size_t)nx * sizeof *gx);
 	memcpy(gx, train_input_grad(m), (size_t)nx * sizeof *gx);
-	ok = check_tensor(m, x, gx, nx, x, b, r, ny, "x", label);
+	ok = fd_check(m, x, gx, nx, x, b, r, ny, 300, 1, "x", label);
 	free(gx);
 	for (int i = 0; ok && i < np; i++) {
 		train_param *p = train_param_at(m, i);
 		float *gp = malloc((size_t)p->numel * sizeof *gp);
 		memcpy(gp, p->g, (size_t)p->numel * sizeof *gp);
-		ok = check_tensor(m, p->w, gp, p->numel, x, b, r, ny, p->name, label);
+		ok = fd_check(m, p->w, gp, p->numel, x, b, r, ny, 300, 1, p->name, label);
 		free(gp);
 	}
 	free(r);
@@ -519,10 +469,10 @@ static void test_detects_wrong_gradient(void)
 	train_param *p = train_param_at(m, 0);
 	float gw[6];
 	memcpy(gw, p->g, sizeof gw);
-	ASSERT(check_tensor(m, p->w, gw, 6, x, 2, r, 4, "w", "ok") == 1);
+	ASSERT(fd_check(m, p->w, gw, 6, x, 2, r, 4, 300, 1, "w", "ok") == 1);
 	gw[4] *= 1.05f; /* 5% off in one entry */
 	fprintf(stderr, "  (a failure message is expected next)\n");
-	ASSERT(check_tensor(m, p->w, gw, 6, x, 2, r, 4, "w", "broken on purpose") == 0);
+	ASSERT(fd_check(m, p->w, gw, 6, x, 2, r, 4, 300, 1, "w", "broken on purpose") == 0);
 	train_free(m);
 	ir_graph_free(g);
 }
