@@ -47,21 +47,29 @@ typedef struct {
 	void (*fn)(void);
 } test_case;
 
+/* Run n cases: one PASS/FAIL line each (flushed, so a crash shows where)
+ * and a summary; returns the number that failed. */
+static inline int test_run(const test_case *cases, int n)
+{
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		int before = test_failures;
+		cases[i].fn();
+		int ok = test_failures == before;
+		failed += !ok;
+		printf("%s %s\n", ok ? "PASS" : "FAIL", cases[i].name);
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed\n", n - failed, failed);
+	return failed;
+}
+
 /* TEST_MAIN({"name", fn}, ...): runs all, prints one line each and a summary. */
 #define TEST_MAIN(...)                                                        \
 	int main(void)                                                        \
 	{                                                                     \
 		static const test_case cases[] = {__VA_ARGS__};               \
-		int failed = 0, n = (int)(sizeof cases / sizeof cases[0]);    \
-		for (int i = 0; i < n; i++) {                                 \
-			int before = test_failures;                           \
-			cases[i].fn();                                        \
-			int ok = test_failures == before;                     \
-			failed += !ok;                                        \
-			printf("%s %s\n", ok ? "PASS" : "FAIL", cases[i].name); \
-		}                                                             \
-		printf("%d passed, %d failed\n", n - failed, failed);         \
-		return failed ? 1 : 0;                                        \
+		return test_run(cases, (int)(sizeof cases / sizeof cases[0])) ? 1 : 0; \
 	}
 
 #endif

@@ -425,16 +425,7 @@ int main(void)
 		printf("SKIP: cannot create a work directory\n");
 		return 77;
 	}
-	int failed = 0, n = (int)(sizeof cases / sizeof cases[0]);
-	for (int i = 0; i < n; i++) {
-		int before = test_failures;
-		cases[i].fn();
-		int ok = test_failures == before;
-		failed += !ok;
-		printf("%s %s\n", ok ? "PASS" : "FAIL", cases[i].name);
-		fflush(stdout);
-	}
-	printf("%d passed, %d failed\n", n - failed, failed);
+	int failed = test_run(cases, (int)(sizeof cases / sizeof cases[0]));
 	if (!failed) { /* keep the files of a failure for inspection */
 		char cmd[512];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);

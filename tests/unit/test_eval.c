@@ -335,15 +335,7 @@ int main(void)
 		{"mnist_mlp", test_mnist_mlp},
 		{"mnist_on_cifar_model", test_mnist_on_cifar_model},
 	};
-	int failed = 0, n = (int)(sizeof cases / sizeof cases[0]);
-	for (int i = 0; i < n; i++) {
-		int before = test_failures;
-		cases[i].fn();
-		int ok = test_failures == before;
-		failed += !ok;
-		printf("%s %s\n", ok ? "PASS" : "FAIL", cases[i].name);
-	}
-	printf("%d passed, %d failed\n", n - failed, failed);
+	int failed = test_run(cases, (int)(sizeof cases / sizeof cases[0]));
 	/* Without the data the synthetic tests still ran; 77 tells CTest the
 	 * real-data checks did not. */
 	return failed ? 1 : skipped ? 77 : 0;
