@@ -37,10 +37,7 @@ sweeps="300 300 300 300 300 300"
 steps=300
 reuse=0
 
-usage() {
-	sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
-	exit "$1"
-}
+. "$root/scripts/results_common.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--qnnc) qnnc=$2; shift 2 ;;
@@ -55,11 +52,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ ! -x "$qnnc" ]; then
-	echo "results_dis.sh: no qnnc at $qnnc; build it with" >&2
-	echo "  cmake -S $root -B $root/build/release -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build/release --target qnnc" >&2
-	exit 1
-fi
+need_built qnnc "$qnnc" "qnnc"
 qnnc=$(cd "$(dirname "$qnnc")" && pwd)/$(basename "$qnnc")
 positive() { case $1 in *[!0-9]* | '' | 0*) return 1 ;; esac; }
 read -r -a cap <<<"$sweeps"

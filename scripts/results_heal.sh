@@ -25,10 +25,7 @@ bonds="2 4 8"
 epochs=2
 cifar=0
 
-usage() {
-	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
-	exit "$1"
-}
+. "$root/scripts/results_common.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--qnnc) qnnc=$2; shift 2 ;;
@@ -43,11 +40,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ ! -x "$qnnc" ]; then
-	echo "results_heal.sh: no qnnc at $qnnc; build it with" >&2
-	echo "  cmake -S $root -B $root/build/release -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build/release --target qnnc" >&2
-	exit 1
-fi
+need_built qnnc "$qnnc" "qnnc"
 case $epochs in *[!0-9]* | '' | 0) echo "results_heal.sh: bad --epochs '$epochs'" >&2; exit 2 ;; esac
 for chi in $bonds; do
 	case $chi in *[!0-9]* | '' | 0) echo "results_heal.sh: bad bond '$chi' (a positive integer)" >&2; exit 2 ;; esac

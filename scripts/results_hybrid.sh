@@ -44,10 +44,7 @@ subset=1000
 cifar=0
 reuse=0
 
-usage() {
-	sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
-	exit "$1"
-}
+. "$root/scripts/results_common.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--qnnc) qnnc=$2; shift 2 ;;
@@ -67,11 +64,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-if [ ! -x "$qnnc" ]; then
-	echo "results_hybrid.sh: no qnnc at $qnnc; build it with" >&2
-	echo "  cmake -S $root -B $root/build/release -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build/release --target qnnc qnnrt" >&2
-	exit 1
-fi
+need_built qnnc "$qnnc" "qnnc qnnrt"
 qnnc=$(cd "$(dirname "$qnnc")" && pwd)/$(basename "$qnnc")
 [ -n "$qnnrt" ] || qnnrt=$(dirname "$(dirname "$qnnc")")/runtime/libqnnrt.a
 if [ ! -f "$qnnrt" ]; then

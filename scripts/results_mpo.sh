@@ -19,10 +19,7 @@ out=$root/docs/results.md
 work=$root/build/results-mpo
 bonds="1 2 4 8 16 32 64 full"
 
-usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-	exit "$1"
-}
+. "$root/scripts/results_common.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--qnnc) qnnc=$2; shift 2 ;;
@@ -38,11 +35,7 @@ done
 model=$root/examples/mnist-mlp/model.onnx
 layer=/fc2/Gemm
 preprocess=mean:0.1307,std:0.3081
-if [ ! -x "$qnnc" ]; then
-	echo "results_mpo.sh: no qnnc at $qnnc; build it with" >&2
-	echo "  cmake -S $root -B $root/build/release -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build/release --target qnnc" >&2
-	exit 1
-fi
+need_built qnnc "$qnnc" "qnnc"
 if [ ! -d "$data/mnist" ]; then
 	echo "results_mpo.sh: MNIST not found in $data/mnist (use --data DIR)" >&2
 	exit 1

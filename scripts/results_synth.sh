@@ -17,10 +17,7 @@ out=$root/docs/results.md
 samples=100
 seed=1
 
-usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-	exit "$1"
-}
+. "$root/scripts/results_common.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
@@ -33,11 +30,7 @@ while [ $# -gt 0 ]; do
 done
 case $samples in *[!0-9]* | '' | 0) echo "results_synth.sh: bad --samples '$samples'" >&2; exit 2 ;; esac
 case $seed in *[!0-9]* | '') echo "results_synth.sh: bad --seed '$seed'" >&2; exit 2 ;; esac
-if [ ! -x "$bin" ]; then
-	echo "results_synth.sh: no synth_counts at $bin; build it with" >&2
-	echo "  cmake -S $root -B $root/build/release -DCMAKE_BUILD_TYPE=Release && cmake --build $root/build/release --target synth_counts" >&2
-	exit 1
-fi
+need_built synth_counts "$bin" "synth_counts"
 if ! python3 -c 'import sys' 2>/dev/null; then
 	echo "results_synth.sh: needs python3 (standard library only)" >&2
 	exit 1
