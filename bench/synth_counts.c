@@ -40,7 +40,7 @@ static int haar(double *Q, int n, int det)
 	for (int i = 0; i < n * n; i++)
 		G[i] = sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand());
 	rc = la_qr(G, n, n, Q, G + n * n);
-	sign = rc ? 1 : syn_det_sign(Q, n);
+	sign = rc ? 1 : la_det_sign(Q, n);
 	free(G);
 	if (sign != det)
 		for (int i = 0; i < n; i++)

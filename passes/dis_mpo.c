@@ -343,41 +343,9 @@ int dis_apply_circuit(mpo *a, const dis_circuit *c, int transpose, const mpo_tru
 
 /* ------------------------------------------------------------ sandwich */
 
-/* Sign of det A (d×d) by LU with partial pivoting on a copy: +1, −1 or 0. */
-static int det_sign(const double *A, int64_t d)
-{
-	double a[1 << (2 * DIS_MAX_K)];
-	int sign = 1;
-	memcpy(a, A, (size_t)(d * d) * sizeof *a);
-	for (int64_t j = 0; j < d; j++) {
-		int64_t p = j;
-		for (int64_t i = j + 1; i < d; i++)
-			if (fabs(a[i * d + j]) > fabs(a[p * d + j]))
-				p = i;
-		if (a[p * d + j] == 0)
-			return 0;
-		if (p != j) {
-			for (int64_t l = j; l < d; l++) {
-				double t = a[j * d + l];
-				a[j * d + l] = a[p * d + l];
-				a[p * d + l] = t;
-			}
-			sign = -sign;
-		}
-		if (a[j * d + j] < 0)
-			sign = -sign;
-		for (int64_t i = j + 1; i < d; i++) {
-			double f = a[i * d + j] / a[j * d + j];
-			for (int64_t l = j + 1; l < d; l++)
-				a[i * d + l] -= f * a[j * d + l];
-		}
-	}
-	return sign;
-}
-
 int dis_gate_det(const double *g, int k)
 {
-	return k >= 0 && k <= DIS_MAX_K ? det_sign(g, (int64_t)1 << k) : 0;
+	return k >= 0 && k <= DIS_MAX_K ? la_det_sign(g, (int64_t)1 << k) : 0;
 }
 
 int dis_procrustes(const double *A, int64_t d, int special, double *Q)
@@ -393,7 +361,7 @@ int dis_procrustes(const double *A, int64_t d, int special, double *Q)
 	la_gemm(0, 0, d, d, d, 1.0, U, Vt, 0.0, Q);
 	/* U Vt with the last (smallest) singular pair's sign flipped: Q − 2 u vᵀ.
 	 * Tr(Qᵀ A) loses only 2 S[d-1], the least any matrix of SO can. */
-	if (special && det_sign(Q, d) < 0)
+	if (special && la_det_sign(Q, d) < 0)
 		for (int64_t i = 0; i < d; i++)
 			for (int64_t j = 0; j < d; j++)
 				Q[i * d + j] -= 2 * U[i * d + d - 1] * Vt[(d - 1) * d + j];

@@ -576,6 +576,45 @@ int la_solve(const double *A, int64_t n, const double *B, int64_t nrhs, double *
 	return 0;
 }
 
+int la_det_sign(const double *A, int64_t n)
+{
+	double buf[64 * 64], *a = n <= 64 ? buf : malloc((size_t)(n * n) * sizeof *a);
+	int sign = 1;
+	if (!a) {
+		la_set_error("out of memory (%lldx%lld determinant)", (long long)n, (long long)n);
+		return 0;
+	}
+	memcpy(a, A, (size_t)(n * n) * sizeof *a);
+	for (int64_t j = 0; j < n; j++) {
+		int64_t p = j;
+		for (int64_t i = j + 1; i < n; i++)
+			if (fabs(a[i * n + j]) > fabs(a[p * n + j]))
+				p = i;
+		if (a[p * n + j] == 0) {
+			sign = 0;
+			break;
+		}
+		if (p != j) {
+			for (int64_t l = j; l < n; l++) {
+				double t = a[j * n + l];
+				a[j * n + l] = a[p * n + l];
+				a[p * n + l] = t;
+			}
+			sign = -sign;
+		}
+		if (a[j * n + j] < 0)
+			sign = -sign;
+		for (int64_t i = j + 1; i < n; i++) {
+			double f = a[i * n + j] / a[j * n + j];
+			for (int64_t l = j + 1; l < n; l++)
+				a[i * n + l] -= f * a[j * n + l];
+		}
+	}
+	if (a != buf)
+		free(a);
+	return sign;
+}
+
 int la_cayley(const double *A, int64_t n, double *Q)
 {
 	if (!dims_ok("la_cayley", n, n))

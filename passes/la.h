@@ -61,6 +61,11 @@ int la_lq(const double *A, int64_t m, int64_t n, double *L, double *Q);
  * matrix in Frobenius norm). Q may not alias A. Returns 0 or -1. */
 int la_polar(const double *A, int64_t m, int64_t n, double *Q);
 
+/* Sign of det A for the n×n matrix A by LU with partial pivoting on a copy
+ * (on the stack up to 64×64, so gate-sized calls do not allocate): +1, −1,
+ * or 0 when a pivot vanishes (or, above 64×64, when out of memory). */
+int la_det_sign(const double *A, int64_t n);
+
 /* Eigen-decomposition of the symmetric n×n matrix A (only its upper
  * triangle is read): eigenvalues w ascending, eigenvectors as the columns of
  * Z (n×n, gauge as above). Z may not alias A. Returns 0 or -1. */

@@ -116,44 +116,6 @@ static int push_cx(syn_circuit *c, int ctl, int tgt) { return push(c, SYN_CX, ct
 
 /* ====================================================== small matrices */
 
-/* LU with partial pivoting on a copy; the pivots of an orthogonal matrix
- * never vanish. */
-int syn_det_sign(const double *A, int n)
-{
-	double *a = malloc((size_t)n * n * sizeof *a);
-	int sign = 1;
-	if (!a)
-		return 0;
-	memcpy(a, A, (size_t)n * n * sizeof *a);
-	for (int j = 0; j < n; j++) {
-		int p = j;
-		for (int i = j + 1; i < n; i++)
-			if (fabs(a[i * n + j]) > fabs(a[p * n + j]))
-				p = i;
-		if (a[p * n + j] == 0) {
-			sign = 0;
-			break;
-		}
-		if (p != j) {
-			for (int l = 0; l < n; l++) {
-				double t = a[j * n + l];
-				a[j * n + l] = a[p * n + l];
-				a[p * n + l] = t;
-			}
-			sign = -sign;
-		}
-		if (a[j * n + j] < 0)
-			sign = -sign;
-		for (int i = j + 1; i < n; i++) {
-			double f = a[i * n + j] / a[j * n + j];
-			for (int l = j; l < n; l++)
-				a[i * n + l] -= f * a[j * n + l];
-		}
-	}
-	free(a);
-	return sign;
-}
-
 /* B = A·P for the n-qubit permutation P = CX(ctl -> tgt): column j of B
  * is column (j with bit tgt flipped when bit ctl is set) of A. */
 static void mul_cx_right(const double *A, int nq, int ctl, int tgt, double *B)
@@ -330,7 +292,7 @@ static int demux(const double *X1, const double *X2, int kb, int sA, double *A, 
 		}
 	}
 	IR_ASSERT(2 * np == h);
-	if (syn_det_sign(A, h) != sA) {
+	if (la_det_sign(A, h) != sA) {
 		/* Flipping one vector of a pair reverses its rotation. */
 		for (int r = 0; r < h; r++)
 			A[r * h] = -A[r * h];
@@ -405,28 +367,28 @@ static int qsd_split(const double *M, int k, syn_circuit *c)
 	if (la_csd(M, n, U1, U2, V1, V2, th))
 		goto out;
 	/* All four blocks to det s (see the top comment for the moves). */
-	if (syn_det_sign(U1, h) != s) {
+	if (la_det_sign(U1, h) != s) {
 		for (int r = 0; r < h; r++) {
 			U1[r * h] = -U1[r * h];
 			U2[r * h] = -U2[r * h];
 		}
 		th[0] += PI;
 	}
-	if (syn_det_sign(U2, h) != s) {
+	if (la_det_sign(U2, h) != s) {
 		for (int r = 0; r < h; r++)
 			U2[r * h] = -U2[r * h];
 		for (int l = 0; l < h; l++)
 			V2[l] = -V2[l];
 		th[0] = -th[0];
 	}
-	if (syn_det_sign(V1, h) != s) {
+	if (la_det_sign(V1, h) != s) {
 		for (int l = 0; l < h; l++) {
 			V1[l] = -V1[l];
 			V2[l] = -V2[l];
 		}
 		th[0] += PI;
 	}
-	if (syn_det_sign(V2, h) != s) {
+	if (la_det_sign(V2, h) != s) {
 		la_set_error("syn: cosine-sine factors have inconsistent determinants");
 		goto out;
 	}
@@ -856,7 +818,7 @@ static int synth_gate(const double *U, int k, syn_circuit *c)
 		return done ? 0 : -1;
 	if (k >= 2 && (try_product(U, k, c, &done) || done))
 		return done ? 0 : -1;
-	int det = syn_det_sign(U, n);
+	int det = la_det_sign(U, n);
 	if (k == 1)
 		return synth_1q(U, 0, c);
 	if (k == 2)

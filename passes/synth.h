@@ -80,10 +80,6 @@ double syn_circuit_matrix(const syn_circuit *c, int k, double *out);
 /* Gate counts and depth. */
 void syn_circuit_stats(const syn_circuit *c, syn_stats *s);
 
-/* Sign of det A for the n×n orthogonal A: +1 or -1 (0 if singular or out
- * of memory). */
-int syn_det_sign(const double *A, int n);
-
 /* CX counts of syn_synth for a generic gate of k qubits (1 ≤ k ≤
  * SYN_MAX_QUBITS) and determinant det: the bound the tests pin. */
 int syn_cx_bound(int k, int det);

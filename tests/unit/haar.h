@@ -37,7 +37,7 @@ static int haar(double *Q, int n, int det)
 	free(G);
 	if (rc)
 		return -1;
-	if (syn_det_sign(Q, n) != det)
+	if (la_det_sign(Q, n) != det)
 		for (int i = 0; i < n; i++)
 			Q[i * n] = -Q[i * n];
 	return 0;

@@ -508,7 +508,56 @@ static void test_tn_contract(void)
 	la_release();
 }
 
+/* det by cofactor expansion along the first row (n ≤ 6): the reference. */
+static double det_laplace(const double *A, int n)
+{
+	if (n == 1)
+		return A[0];
+	double d = 0, M[36];
+	for (int c = 0; c < n; c++) {
+		for (int i = 1; i < n; i++)
+			for (int j = 0, k = 0; j < n; j++)
+				if (j != c)
+					M[(i - 1) * (n - 1) + k++] = A[i * n + j];
+		d += (c % 2 ? -1 : 1) * A[c] * det_laplace(M, n - 1);
+	}
+	return d;
+}
+
+/* la_det_sign: against cofactor expansion for n ≤ 6; on both sides of its
+ * 64×64 stack buffer, negating a row flips the sign, swapping two rows
+ * flips it back, two equal rows give 0. */
+static void test_det_sign(void)
+{
+	for (int n = 1; n <= 6; n++)
+		for (int t = 0; t < 20; t++) {
+			double *A = rand_mat(n * n), d = det_laplace(A, n);
+			if (fabs(d) > 1e-9)
+				ASSERT(la_det_sign(A, n) == (d > 0 ? 1 : -1));
+			free(A);
+		}
+	static const int64_t ns[] = {2, 64, 65, 100};
+	for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+		int64_t n = ns[c];
+		double *A = rand_mat(n * n);
+		int s = la_det_sign(A, n);
+		ASSERT(s == 1 || s == -1);
+		for (int64_t l = 0; l < n; l++)
+			A[l] = -A[l];
+		ASSERT(la_det_sign(A, n) == -s);
+		for (int64_t l = 0; l < n; l++) {
+			double t = A[l];
+			A[l] = A[n + l];
+			A[n + l] = t;
+		}
+		ASSERT(la_det_sign(A, n) == s);
+		memcpy(A + n, A, sizeof(double) * (size_t)n);
+		ASSERT(la_det_sign(A, n) == 0);
+		free(A);
+	}
+}
+
 TEST_MAIN({"svd", test_svd}, {"svd_gauge_reproducible", test_svd_gauge_reproducible},
 	  {"svd_retry", test_svd_retry}, {"svd_left", test_svd_left}, {"threads", test_threads}, {"qr_lq", test_qr_lq}, {"polar", test_polar},
 	  {"syev", test_syev}, {"gemm", test_gemm}, {"tn_permute", test_tn_permute},
-	  {"tn_contract", test_tn_contract})
+	  {"tn_contract", test_tn_contract}, {"det_sign", test_det_sign})
