@@ -4,6 +4,7 @@
 #define QNNC_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,30 @@ static int test_failures;
 			return;                                                 \
 		}                                                               \
 	} while (0)
+
+/* max |a_i − b_i| and max |a_i| over n doubles; a NaN entry makes the
+ * result NaN, so a tolerance check on it fails. */
+static inline double max_abs_diff(const double *a, const double *b, int64_t n)
+{
+	double m = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double e = fabs(a[i] - b[i]);
+		if (!(e <= m))
+			m = e;
+	}
+	return m;
+}
+
+static inline double max_abs(const double *a, int64_t n)
+{
+	double m = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double e = fabs(a[i]);
+		if (!(e <= m))
+			m = e;
+	}
+	return m;
+}
 
 typedef struct {
 	const char *name;

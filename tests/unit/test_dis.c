@@ -30,22 +30,6 @@ static double *rand_mat(int64_t n)
 	return a;
 }
 
-static double max_abs_diff(const double *a, const double *b, int64_t n)
-{
-	double d = 0;
-	for (int64_t i = 0; i < n; i++)
-		d = fmax(d, fabs(a[i] - b[i]));
-	return d;
-}
-
-static double max_abs(const double *a, int64_t n)
-{
-	double d = 0;
-	for (int64_t i = 0; i < n; i++)
-		d = fmax(d, fabs(a[i]));
-	return d;
-}
-
 static double *dense_of(const mpo *a)
 {
 	double *W = malloc((size_t)(a->rows * a->cols) * sizeof *W);

@@ -35,15 +35,6 @@ static void naive_mm(int ta, int tb, int64_t m, int64_t n, int64_t k, const doub
 		}
 }
 
-static double max_abs_diff(const double *a, const double *b, int64_t n)
-{
-	double d = 0;
-	for (int64_t i = 0; i < n; i++)
-		if (fabs(a[i] - b[i]) > d)
-			d = fabs(a[i] - b[i]);
-	return d;
-}
-
 /* max |QᵀQ - I| for Q m×k (orthonormal columns), or of Q Qᵀ if rows. */
 static double orth_err(const double *Q, int64_t m, int64_t k, int rows)
 {

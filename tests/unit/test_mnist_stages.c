@@ -124,22 +124,6 @@ static int run(const qnn_program *p, const double *theta, int ninputs, double *r
 	return rc ? -1 : 0;
 }
 
-static double max_abs_diff(const double *a, const double *b, size_t n)
-{
-	double m = 0;
-	for (size_t i = 0; i < n; i++)
-		m = fmax(m, fabs(a[i] - b[i]));
-	return m;
-}
-
-static double max_abs(const double *a, size_t n)
-{
-	double m = 0;
-	for (size_t i = 0; i < n; i++)
-		m = fmax(m, fabs(a[i]));
-	return m;
-}
-
 /* The checks of the header on Circuit node n (stage number want_stage). */
 static void check_stage(ir_graph *g, ir_node *n, int64_t want_stage)
 {
